@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole Linux suite. Installs what the tests need on a fresh Debian
+# machine (apt-get, npm and pip packages into .tools/ inside the repo), then
+# runs every test: unit and end-to-end tests on the host, then the
+# device-mapper tests inside a throwaway User-Mode Linux kernel.
+#
+#   bash scripts/test-linux.sh            # everything
+#   PM_SKIP_INSTALL=1 bash scripts/...    # assume the tools are installed
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+tools="$repo/.tools"
+mkdir -p "$tools"
+
+# Debian packages the build and the tests use.
+apt_packages=(
+  pkg-config      # -sys crates
+  e2fsprogs       # mkfs.ext4 for thin volumes
+)
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+install_apt() {
+  local missing=()
+  for p in "${apt_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt-get install ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+if [ -z "${PM_SKIP_INSTALL:-}" ]; then
+  install_apt
+fi
+
+# Tools installed into the repo, found by the tests through PATH.
+export PATH="$tools/bin:$tools/node/node_modules/.bin:$PATH"
+
+log "cargo test (unit and end-to-end tests on the host)"
+cargo test --locked --all-targets
+
+log "all suites passed"

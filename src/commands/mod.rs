@@ -1,0 +1,37 @@
+//! One file per noun. Each parses its verbs' arguments, calls the domain and
+//! returns an [`Outcome`]; none prints or exits.
+
+pub mod completions;
+pub mod config;
+pub mod state;
+
+use crate::cli::Command;
+use crate::context::Context;
+use crate::output::Outcome;
+use anyhow::Result;
+
+/// Runs a parsed command.
+pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
+    match command {
+        Command::State(args) => state::run(args, ctx),
+        Command::Config(args) => config::run(args, ctx),
+        Command::Completions(args) => completions::run(args),
+    }
+}
+
+/// The command path recorded in history and shown by lock waiters.
+pub fn name(command: &Command) -> String {
+    match command {
+        Command::State(args) => format!("state {}", args.verb.name()),
+        Command::Config(_) => "config show".to_string(),
+        Command::Completions(_) => "completions".to_string(),
+    }
+}
+
+/// Whether the command changes state; those are recorded in the history.
+pub fn is_mutating(command: &Command) -> bool {
+    match command {
+        Command::State(args) => args.verb.is_mutating(),
+        Command::Config(_) | Command::Completions(_) => false,
+    }
+}

@@ -1,0 +1,263 @@
+//! `pm state show|history|prune|backup`: the shared state file itself.
+
+use crate::context::Context;
+use crate::error::PmError;
+use crate::output::{Outcome, Render};
+use crate::state::{HistoryEntry, HistoryFilter, StateSummary, format_ms, now_ms};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+use serde::Serialize;
+use std::ffi::OsStr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub verb: StateVerb,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateVerb {
+    /// Show the state file's path, schema version, sizes and rows per table
+    Show,
+    /// Show the history of mutating commands, newest first
+    History {
+        /// Only this command and the ones below it (`image` matches `image fetch`)
+        #[arg(long, value_name = "COMMAND", add = ArgValueCompleter::new(complete_history_command))]
+        command: Option<String>,
+        /// Only entries at or after this time: a duration ago (`2h`, `7days`) or an RFC 3339 timestamp
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only entries at or before this time (same forms as --since)
+        #[arg(long, value_name = "WHEN")]
+        until: Option<String>,
+        /// At most this many entries
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Delete history entries older than a duration (takes the lock)
+    Prune {
+        /// Age beyond which entries are deleted: `30days`, `12h`, `90d`
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        older_than: Duration,
+    },
+    /// Write a consistent copy of the state file, safe while other commands run
+    Backup {
+        /// Where to write the copy
+        file: PathBuf,
+        /// Replace FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+impl StateVerb {
+    pub fn name(&self) -> &'static str {
+        match self {
+            StateVerb::Show => "show",
+            StateVerb::History { .. } => "history",
+            StateVerb::Prune { .. } => "prune",
+            StateVerb::Backup { .. } => "backup",
+        }
+    }
+
+    pub fn is_mutating(&self) -> bool {
+        matches!(self, StateVerb::Prune { .. })
+    }
+}
+
+pub fn run(args: StateArgs, ctx: &mut Context) -> Result<Outcome> {
+    match args.verb {
+        StateVerb::Show => Outcome::of(&Show(ctx.state()?.summary()?)),
+        StateVerb::History {
+            command,
+            since,
+            until,
+            limit,
+        } => {
+            let filter = HistoryFilter {
+                command,
+                since_ms: since.as_deref().map(parse_when).transpose()?,
+                until_ms: until.as_deref().map(parse_when).transpose()?,
+                limit,
+            };
+            Outcome::of(&History {
+                entries: ctx.state()?.history(&filter)?,
+            })
+        }
+        StateVerb::Prune { older_than } => prune(ctx, older_than),
+        StateVerb::Backup { file, force } => backup(ctx, file, force),
+    }
+}
+
+fn prune(ctx: &mut Context, older_than: Duration) -> Result<Outcome> {
+    let cutoff_ms = now_ms() - older_than.as_millis().min(i64::MAX as u128) as i64;
+    let _lock = ctx.lock()?;
+    let removed = ctx.state()?.prune_history(cutoff_ms)?;
+    Outcome::of(&Pruned {
+        changed: removed > 0,
+        removed,
+        cutoff: format_ms(cutoff_ms),
+    })
+}
+
+fn backup(ctx: &mut Context, file: PathBuf, force: bool) -> Result<Outcome> {
+    if file.exists() && !force {
+        return Err(PmError::usage(
+            format!("{} already exists", file.display()),
+            Some("choose another file or pass --force to replace it".to_string()),
+        )
+        .into());
+    }
+    let state = ctx.state()?;
+    let source = state.path().to_path_buf();
+    let bytes = state.backup_to(&file)?;
+    Outcome::of(&BackedUp {
+        changed: true,
+        source,
+        path: file,
+        bytes,
+    })
+}
+
+/// `2h` means two hours ago; anything else must be an RFC 3339 timestamp.
+fn parse_when(text: &str) -> Result<i64> {
+    if let Ok(ago) = humantime::parse_duration(text) {
+        return Ok(now_ms() - ago.as_millis().min(i64::MAX as u128) as i64);
+    }
+    let at = humantime::parse_rfc3339_weak(text).map_err(|_| {
+        PmError::usage(
+            format!("cannot read {text:?} as a time"),
+            Some(
+                "give a duration ago (`2h`, `7days`) or a timestamp (`2026-11-22T10:00:00Z`)"
+                    .to_string(),
+            ),
+        )
+    })?;
+    let ms = at
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    Ok(ms)
+}
+
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30days, 12h, 90d)"))
+}
+
+/// Dynamic completion: the command names recorded in the history.
+fn complete_history_command(current: &OsStr) -> Vec<CompletionCandidate> {
+    let Some(prefix) = current.to_str() else {
+        return Vec::new();
+    };
+    let env = crate::config::Environment::capture();
+    let Ok(config) = crate::config::Config::load(&Default::default(), env) else {
+        return Vec::new();
+    };
+    let path = config.state_path();
+    if !path.exists() {
+        return Vec::new();
+    }
+    let Ok(state) = crate::state::State::open(&path) else {
+        return Vec::new();
+    };
+    state
+        .history_commands()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c.starts_with(prefix))
+        .map(CompletionCandidate::new)
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Show(StateSummary);
+
+impl Render for Show {
+    fn human(&self) -> String {
+        let s = &self.0;
+        let mut out = format!(
+            "path:    {}\nlock:    {}\nschema:  {} (this pm: {})\nsize:    {} bytes (+ {} bytes WAL)\ntables:\n",
+            s.path.display(),
+            s.lock.display(),
+            s.schema_version,
+            s.supported_schema_version,
+            s.file_bytes,
+            s.wal_bytes
+        );
+        for t in &s.tables {
+            out.push_str(&format!("  {:<24} {}\n", t.name, t.rows));
+        }
+        out
+    }
+}
+
+#[derive(Serialize)]
+struct History {
+    entries: Vec<HistoryEntry>,
+}
+
+impl Render for History {
+    fn human(&self) -> String {
+        if self.entries.is_empty() {
+            return "no history entries match\n".to_string();
+        }
+        let mut out = String::new();
+        for e in &self.entries {
+            let outcome = match (&e.result[..], &e.error_code, e.changed) {
+                ("ok", _, Some(true)) => "ok, changed".to_string(),
+                ("ok", _, _) => "ok".to_string(),
+                (_, Some(code), _) => format!("error {code}"),
+                (r, None, _) => r.to_string(),
+            };
+            out.push_str(&format!(
+                "{:>6}  {}  pm {:<22} {:>7} ms  {}  {}\n",
+                e.id,
+                e.started_at,
+                e.command,
+                e.duration_ms,
+                outcome,
+                e.args.join(" ")
+            ));
+        }
+        out
+    }
+}
+
+#[derive(Serialize)]
+struct Pruned {
+    changed: bool,
+    removed: usize,
+    cutoff: String,
+}
+
+impl Render for Pruned {
+    fn human(&self) -> String {
+        format!(
+            "removed {} history entr{} older than {}\n",
+            self.removed,
+            if self.removed == 1 { "y" } else { "ies" },
+            self.cutoff
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct BackedUp {
+    changed: bool,
+    source: PathBuf,
+    path: PathBuf,
+    bytes: u64,
+}
+
+impl Render for BackedUp {
+    fn human(&self) -> String {
+        format!(
+            "backed up {} to {} ({} bytes)\n",
+            self.source.display(),
+            self.path.display(),
+            self.bytes
+        )
+    }
+}

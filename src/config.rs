@@ -1,0 +1,471 @@
+//! The effective configuration and where each value came from.
+//!
+//! Every setting pm reads is declared once in [`KEYS`]: its dotted key in the
+//! TOML file, its `PM_*` environment variable, its kind and its default. The
+//! value is resolved in the order flag > environment > config file > default,
+//! and the winning source is kept so `pm config show` can say where each value
+//! came from. Domain code asks the `Config` for a key; nothing else reads the
+//! environment or the file.
+
+use crate::error::PmError;
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// What kind of value a key holds; decides how env and file text is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Bool,
+    /// A signed integer.
+    Int,
+    /// A byte count: `1048576`, `512MiB`, `8G`, `8GiB`.
+    Bytes,
+    /// A free-form string (paths included).
+    Str,
+    /// One of a fixed set of words.
+    Choice(&'static [&'static str]),
+}
+
+/// One declared setting.
+pub struct KeyDef {
+    /// The dotted key in the TOML file (`lock_timeout`, `image.max_size`).
+    pub key: &'static str,
+    /// The environment variable that sets it.
+    pub env: &'static str,
+    pub kind: Kind,
+    /// The default, computed from the [`Environment`] (some depend on uid or XDG).
+    pub default: fn(&Environment) -> Value,
+    pub doc: &'static str,
+}
+
+/// Every key pm understands. Later features add theirs here, so `config show`
+/// and the README table stay complete.
+pub static KEYS: &[KeyDef] = &[
+    KeyDef {
+        key: "json",
+        env: "PM_JSON",
+        kind: Kind::Bool,
+        default: |_| Value::Bool(false),
+        doc: "print exactly one JSON document on stdout",
+    },
+    KeyDef {
+        key: "state",
+        env: "PM_STATE",
+        kind: Kind::Str,
+        default: |env| Value::Str(env.default_state_path().display().to_string()),
+        doc: "the SQLite state file; the lock file lives beside it",
+    },
+    KeyDef {
+        key: "lock_timeout",
+        env: "PM_LOCK_TIMEOUT",
+        kind: Kind::Int,
+        default: |_| Value::Int(60),
+        doc: "seconds a mutating command waits for the state lock (0 = fail at once)",
+    },
+    KeyDef {
+        key: "verbosity",
+        env: "PM_VERBOSITY",
+        kind: Kind::Int,
+        default: |_| Value::Int(0),
+        doc: "log detail on stderr: -1 errors only, 0 warnings, 1 info, 2 debug, 3 trace",
+    },
+    KeyDef {
+        key: "log_format",
+        env: "PM_LOG_FORMAT",
+        kind: Kind::Choice(&["text", "json"]),
+        default: |_| Value::Str("text".to_string()),
+        doc: "format of the logs on stderr",
+    },
+];
+
+/// A resolved value.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+/// Where a value came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    Flag,
+    Env { var: String },
+    File { path: PathBuf },
+    Default,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag => f.write_str("flag"),
+            Source::Env { var } => write!(f, "env {var}"),
+            Source::File { path } => write!(f, "file {}", path.display()),
+            Source::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// The process environment pm depends on, captured once in `main` so that
+/// nothing below reads `std::env` on its own and tests can construct one.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    pub vars: BTreeMap<String, String>,
+    pub is_root: bool,
+}
+
+impl Environment {
+    pub fn capture() -> Self {
+        Environment {
+            vars: std::env::vars().collect(),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            is_root: unsafe { libc::geteuid() } == 0,
+        }
+    }
+
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    fn home(&self) -> PathBuf {
+        PathBuf::from(self.var("HOME").unwrap_or("/"))
+    }
+
+    fn xdg(&self, var: &str, fallback: &str) -> PathBuf {
+        match self.var(var) {
+            Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
+            _ => self.home().join(fallback),
+        }
+    }
+
+    pub fn default_state_path(&self) -> PathBuf {
+        if self.is_root {
+            PathBuf::from("/var/lib/pm/state.db")
+        } else {
+            self.xdg("XDG_STATE_HOME", ".local/state")
+                .join("pm/state.db")
+        }
+    }
+
+    /// `/etc/pm/config.toml` first, then the user's XDG config file.
+    fn default_config_paths(&self) -> Vec<PathBuf> {
+        vec![
+            PathBuf::from("/etc/pm/config.toml"),
+            self.xdg("XDG_CONFIG_HOME", ".config")
+                .join("pm/config.toml"),
+        ]
+    }
+
+    /// Where runtime secrets (the vault session) are cached: never the state.
+    pub fn runtime_dir(&self) -> PathBuf {
+        match self.var("XDG_RUNTIME_DIR") {
+            Some(dir) if !self.is_root => PathBuf::from(dir).join("pm"),
+            _ => PathBuf::from("/run/pm"),
+        }
+    }
+}
+
+/// Values given as global flags; `None` means "not on the command line".
+#[derive(Clone, Debug, Default)]
+pub struct FlagValues {
+    pub config: Option<PathBuf>,
+    pub values: BTreeMap<&'static str, Value>,
+}
+
+/// One effective setting.
+#[derive(Clone, Debug, Serialize)]
+pub struct Setting {
+    pub key: &'static str,
+    pub value: Value,
+    pub source: Source,
+    pub env: &'static str,
+    #[serde(skip)]
+    pub doc: &'static str,
+}
+
+/// The effective configuration.
+#[derive(Clone, Debug, Serialize)]
+pub struct Config {
+    /// The config file that was read, if any.
+    pub file: Option<PathBuf>,
+    pub file_source: Source,
+    pub settings: Vec<Setting>,
+    #[serde(skip)]
+    pub env: Environment,
+}
+
+impl Config {
+    /// Resolves every key in [`KEYS`].
+    pub fn load(flags: &FlagValues, env: Environment) -> Result<Config> {
+        let (file, file_source) = locate_config_file(flags, &env)?;
+        let file_values = match &file {
+            Some(path) => read_config_file(path)?,
+            None => BTreeMap::new(),
+        };
+        let mut settings = Vec::with_capacity(KEYS.len());
+        for def in KEYS {
+            let (value, source) = if let Some(v) = flags.values.get(def.key) {
+                (v.clone(), Source::Flag)
+            } else if let Some(text) = env.var(def.env) {
+                let value = parse_value(def.kind, text).map_err(|why| {
+                    PmError::usage(
+                        format!("{}={text:?}: {why}", def.env),
+                        Some(format!("unset {} or give it a valid value", def.env)),
+                    )
+                })?;
+                (
+                    value,
+                    Source::Env {
+                        var: def.env.to_string(),
+                    },
+                )
+            } else if let Some(v) = file_values.get(def.key) {
+                (
+                    v.clone(),
+                    Source::File {
+                        path: file.clone().unwrap_or_default(),
+                    },
+                )
+            } else {
+                ((def.default)(&env), Source::Default)
+            };
+            settings.push(Setting {
+                key: def.key,
+                value,
+                source,
+                env: def.env,
+                doc: def.doc,
+            });
+        }
+        Ok(Config {
+            file,
+            file_source,
+            settings,
+            env,
+        })
+    }
+
+    fn get(&self, key: &str) -> &Value {
+        match self.settings.iter().find(|s| s.key == key) {
+            Some(setting) => &setting.value,
+            None => panic!("config key {key:?} is not declared in config::KEYS"),
+        }
+    }
+
+    pub fn bool(&self, key: &str) -> bool {
+        matches!(self.get(key), Value::Bool(true))
+    }
+
+    pub fn int(&self, key: &str) -> i64 {
+        match self.get(key) {
+            Value::Int(i) => *i,
+            other => panic!("config key {key:?} is {other:?}, not an integer"),
+        }
+    }
+
+    pub fn string(&self, key: &str) -> &str {
+        match self.get(key) {
+            Value::Str(s) => s,
+            other => panic!("config key {key:?} is {other:?}, not a string"),
+        }
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        PathBuf::from(self.string("state"))
+    }
+}
+
+fn locate_config_file(flags: &FlagValues, env: &Environment) -> Result<(Option<PathBuf>, Source)> {
+    let explicit = match (&flags.config, env.var("PM_CONFIG")) {
+        (Some(path), _) => Some((path.clone(), Source::Flag)),
+        (None, Some(path)) => Some((
+            PathBuf::from(path),
+            Source::Env {
+                var: "PM_CONFIG".to_string(),
+            },
+        )),
+        (None, None) => None,
+    };
+    if let Some((path, source)) = explicit {
+        if !path.exists() {
+            return Err(PmError::not_found(
+                format!("config file {}", path.display()),
+                Some("check the path given with --config or PM_CONFIG".to_string()),
+            )
+            .into());
+        }
+        return Ok((Some(path), source));
+    }
+    let found = env.default_config_paths().into_iter().find(|p| p.exists());
+    Ok((found, Source::Default))
+}
+
+/// Reads and checks a config file; every problem names the file and line.
+fn read_config_file(path: &Path) -> Result<BTreeMap<&'static str, Value>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| PmError::io(format!("cannot read config file {}", path.display()), e))
+        .context("loading the configuration")?;
+    let invalid = |line: usize, message: String| PmError::ConfigInvalid {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let table: toml::Table = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| line_of_offset(&text, s.start))
+            .unwrap_or(1);
+        invalid(line, e.message().trim().to_string())
+    })?;
+    let mut values = BTreeMap::new();
+    for (key, item) in flatten(&table, "") {
+        let line = line_of_key(&text, &key);
+        let Some(def) = KEYS.iter().find(|d| d.key == key) else {
+            return Err(invalid(line, format!("unknown key `{key}`")).into());
+        };
+        let value = value_from_toml(def.kind, item)
+            .map_err(|why| invalid(line, format!("`{key}`: {why}")))?;
+        values.insert(def.key, value);
+    }
+    Ok(values)
+}
+
+/// Flattens nested tables into dotted keys: `[image] max_size` → `image.max_size`.
+fn flatten<'a>(table: &'a toml::Table, prefix: &str) -> Vec<(String, &'a toml::Value)> {
+    let mut out = Vec::new();
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(inner) => out.extend(flatten(inner, &key)),
+            other => out.push((key, other)),
+        }
+    }
+    out
+}
+
+fn line_of_offset(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line where a (possibly dotted) key is assigned, for error messages.
+fn line_of_key(text: &str, dotted: &str) -> usize {
+    let leaf = dotted.rsplit('.').next().unwrap_or(dotted);
+    text.lines()
+        .position(|l| {
+            let l = l.trim_start();
+            l.strip_prefix(leaf)
+                .or_else(|| l.strip_prefix(dotted))
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(1, |i| i + 1)
+}
+
+fn value_from_toml(kind: Kind, item: &toml::Value) -> std::result::Result<Value, String> {
+    match (kind, item) {
+        (Kind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
+        (Kind::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
+        (Kind::Bytes, toml::Value::Integer(i)) if *i >= 0 => Ok(Value::Int(*i)),
+        (Kind::Bytes | Kind::Str | Kind::Choice(_), toml::Value::String(s)) => parse_value(kind, s),
+        (kind, other) => Err(format!(
+            "expected {}, found {}",
+            kind_name(kind),
+            other.type_str()
+        )),
+    }
+}
+
+fn kind_name(kind: Kind) -> String {
+    match kind {
+        Kind::Bool => "true or false".to_string(),
+        Kind::Int => "an integer".to_string(),
+        Kind::Bytes => "a size such as 512MiB or 8GiB".to_string(),
+        Kind::Str => "a string".to_string(),
+        Kind::Choice(words) => format!("one of {}", words.join(", ")),
+    }
+}
+
+/// Parses env or file text according to the key's kind.
+pub fn parse_value(kind: Kind, text: &str) -> std::result::Result<Value, String> {
+    let text = text.trim();
+    let wrong = || format!("expected {}", kind_name(kind));
+    match kind {
+        Kind::Bool => match text.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Value::Bool(true)),
+            "0" | "false" | "no" | "off" => Ok(Value::Bool(false)),
+            _ => Err(wrong()),
+        },
+        Kind::Int => text.parse().map(Value::Int).map_err(|_| wrong()),
+        Kind::Bytes => parse_bytes(text)
+            .map(|b| Value::Int(b as i64))
+            .ok_or_else(wrong),
+        Kind::Str => Ok(Value::Str(text.to_string())),
+        Kind::Choice(words) => words
+            .iter()
+            .find(|w| **w == text)
+            .map(|w| Value::Str(w.to_string()))
+            .ok_or_else(wrong),
+    }
+}
+
+/// `4096`, `64KiB`, `512M`, `8GiB`: binary units whatever the spelling, since
+/// disks and images are sized in powers of two.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits.parse().ok()?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return None,
+    };
+    number.checked_mul(1u64 << shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_accept_binary_units() {
+        assert_eq!(parse_bytes("4096"), Some(4096));
+        assert_eq!(parse_bytes("64KiB"), Some(64 << 10));
+        assert_eq!(parse_bytes("8G"), Some(8 << 30));
+        assert_eq!(parse_bytes("8 GiB"), Some(8 << 30));
+        assert_eq!(parse_bytes("eight"), None);
+        assert_eq!(parse_bytes("99999999999999999999T"), None);
+    }
+
+    #[test]
+    fn key_lines_are_found_in_sections() {
+        let text = "json = true\n[image]\nmax_size = \"x\"\n";
+        assert_eq!(line_of_key(text, "image.max_size"), 3);
+        assert_eq!(line_of_key(text, "json"), 1);
+    }
+}

@@ -1,0 +1,235 @@
+//! The one error type whose variants are pm's stable error codes.
+//!
+//! Errors are created where the cause is known, carried up through `anyhow`
+//! with context, and rendered exactly once by `output`. The exit code and the
+//! snake_case `code` a script matches on are methods of the error, never
+//! numbers chosen at a call site. The table in `ExitCode` is documented in the
+//! README and in `pm --help`; its numbers never change meaning.
+
+use serde_json::{Map, Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The documented exit codes. Each failure category has its own number so
+/// cron jobs and Ansible tasks can branch on it without parsing text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    Success = 0,
+    /// Something unexpected: a bug or an I/O error with no better category.
+    Failure = 1,
+    /// The command line or the config file is wrong.
+    Usage = 2,
+    /// Input was rejected as unsafe or invalid (hostile image, bad document).
+    Rejected = 3,
+    /// The named thing (image, item, activation, file) does not exist.
+    NotFound = 4,
+    /// The state lock stayed busy for the whole `--lock-timeout`.
+    LockBusy = 5,
+    /// Authentication failed (wrong password, rejected key, denied credentials).
+    Auth = 6,
+    /// An external tool is missing or not answering.
+    ToolUnavailable = 7,
+    /// A transient failure persisted after retries: try again later.
+    Transient = 8,
+    /// A precondition is not met (network not up, no pool, image in use).
+    Precondition = 9,
+}
+
+/// The table printed in `pm --help` and mirrored in the README.
+pub const EXIT_CODE_TABLE: &str = "\
+Exit codes:
+  0  success
+  1  unexpected failure (bug, I/O error)
+  2  usage error (bad flag, bad config file)
+  3  input rejected as unsafe or invalid
+  4  not found
+  5  state lock busy (timed out waiting)
+  6  authentication failed
+  7  external tool missing or unavailable
+  8  transient failure after retries (try again later)
+  9  precondition not met";
+
+/// Every failure pm reports on purpose. Anything else is `internal`.
+#[derive(Debug, thiserror::Error)]
+pub enum PmError {
+    #[error("{message}")]
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
+
+    #[error("{path}:{line}: {message}")]
+    ConfigInvalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+
+    #[error("the state lock {path} is held by {holder}; gave up after {waited:.1?}")]
+    LockBusy {
+        path: PathBuf,
+        holder: String,
+        waited: Duration,
+    },
+
+    #[error("the state database {path} is unusable: {reason}")]
+    StateUnusable { path: PathBuf, reason: String },
+
+    #[error(
+        "the state database {path} has schema version {found}, newer than this pm ({supported})"
+    )]
+    StateTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("{what} not found")]
+    NotFound { what: String, hint: Option<String> },
+
+    #[error("the document on standard input is not usable: {reason}")]
+    BadInputDocument { reason: String },
+
+    #[error("the previous command failed ({code}): {message}")]
+    UpstreamFailed { code: String, message: String },
+
+    #[error("{message}")]
+    Io {
+        message: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl PmError {
+    pub fn usage(message: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        PmError::Usage {
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn not_found(what: impl Into<String>, hint: impl Into<Option<String>>) -> Self {
+        PmError::NotFound {
+            what: what.into(),
+            hint: hint.into(),
+        }
+    }
+
+    pub fn io(message: impl Into<String>, source: std::io::Error) -> Self {
+        PmError::Io {
+            message: message.into(),
+            source,
+        }
+    }
+
+    /// The stable snake_case identifier scripts match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PmError::Usage { .. } => "usage",
+            PmError::ConfigInvalid { .. } => "config_invalid",
+            PmError::LockBusy { .. } => "lock_busy",
+            PmError::StateUnusable { .. } => "state_unusable",
+            PmError::StateTooNew { .. } => "state_too_new",
+            PmError::NotFound { .. } => "not_found",
+            PmError::BadInputDocument { .. } => "bad_input_document",
+            PmError::UpstreamFailed { .. } => "upstream_failed",
+            PmError::Io { .. } => "io_error",
+        }
+    }
+
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            PmError::Usage { .. } | PmError::ConfigInvalid { .. } => ExitCode::Usage,
+            PmError::LockBusy { .. } => ExitCode::LockBusy,
+            PmError::StateUnusable { .. } | PmError::StateTooNew { .. } => ExitCode::Precondition,
+            PmError::NotFound { .. } => ExitCode::NotFound,
+            PmError::BadInputDocument { .. } => ExitCode::Rejected,
+            PmError::UpstreamFailed { .. } => ExitCode::Precondition,
+            PmError::Io { .. } => ExitCode::Failure,
+        }
+    }
+
+    /// What the operator can do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            PmError::Usage { hint, .. } | PmError::NotFound { hint, .. } => hint.clone(),
+            PmError::ConfigInvalid { path, .. } => Some(format!(
+                "fix {} or point --config / PM_CONFIG at another file",
+                path.display()
+            )),
+            PmError::LockBusy { .. } => Some(
+                "wait for the other pm command to finish, or raise --lock-timeout".to_string(),
+            ),
+            PmError::StateUnusable { .. } => Some(
+                "run `pm doctor`; restore from a `pm state backup` copy if the file is damaged"
+                    .to_string(),
+            ),
+            PmError::StateTooNew { .. } => {
+                Some("upgrade pm, or use --state with another file".to_string())
+            }
+            PmError::BadInputDocument { .. } => Some(
+                "pipe the --json output of a previous pm command, e.g. `pm image fetch SRC --json | pm image validate - --json`"
+                    .to_string(),
+            ),
+            PmError::UpstreamFailed { .. } => {
+                Some("fix the failure of the previous command in the pipeline first".to_string())
+            }
+            PmError::Io { .. } => None,
+        }
+    }
+
+    /// Command-specific fields added beside `code`, `message` and `hint`.
+    pub fn details(&self) -> Map<String, Value> {
+        let value = match self {
+            PmError::ConfigInvalid { path, line, .. } => json!({"file": path, "line": line}),
+            PmError::LockBusy {
+                path,
+                holder,
+                waited,
+            } => json!({
+                "lock": path,
+                "holder": holder,
+                "waited_secs": waited.as_secs_f64(),
+            }),
+            PmError::UpstreamFailed { code, .. } => json!({"upstream_code": code}),
+            _ => json!({}),
+        };
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+}
+
+/// The code, exit code, message, hint and details of any error, typed or not.
+pub struct Classified {
+    pub code: &'static str,
+    pub exit: ExitCode,
+    pub message: String,
+    pub hint: Option<String>,
+    pub details: Map<String, Value>,
+}
+
+/// Finds the typed `PmError` inside an `anyhow` chain; anything else is an
+/// internal failure. The message keeps the context chain (`a: b: c`).
+pub fn classify(err: &anyhow::Error) -> Classified {
+    let message = format!("{err:#}");
+    match err.chain().find_map(|e| e.downcast_ref::<PmError>()) {
+        Some(pm) => Classified {
+            code: pm.code(),
+            exit: pm.exit_code(),
+            message,
+            hint: pm.hint(),
+            details: pm.details(),
+        },
+        None => Classified {
+            code: "internal",
+            exit: ExitCode::Failure,
+            message,
+            hint: Some("run again with -vv for a debug log; this may be a bug in pm".to_string()),
+            details: Map::new(),
+        },
+    }
+}

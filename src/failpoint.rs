@@ -1,0 +1,48 @@
+//! Named points where a test can make pm crash or stop, to prove crash safety.
+//!
+//! `PM_FAILPOINTS=name=action[,name=action]` arms points. Actions:
+//! - `kill`: the process sends itself SIGKILL right there, exactly as a power
+//!   cut or `kill -9` would leave things (no destructors, no rollback code);
+//! - `pause`: prints `pm: failpoint NAME paused` on stderr and waits until its
+//!   standard input reaches end-of-file, so a test can hold pm at that point
+//!   (for example while it owns the state lock) and release it by closing the
+//!   pipe. No sleeps: the test synchronises on the printed line.
+//!
+//! Unarmed points cost one lookup in an empty list. The variable is read once
+//! in `main` through the captured environment.
+
+use std::io::Read;
+use std::sync::OnceLock;
+
+static ARMED: OnceLock<Vec<(String, String)>> = OnceLock::new();
+
+/// Arms the points named in a `PM_FAILPOINTS` value.
+pub fn arm(spec: Option<&str>) {
+    let points = spec
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|item| item.split_once('='))
+        .map(|(name, action)| (name.trim().to_string(), action.trim().to_string()))
+        .collect();
+    let _ = ARMED.set(points);
+}
+
+/// Marks a point in the code a test may want to crash or stop at.
+pub fn hit(name: &str) {
+    let Some(points) = ARMED.get() else { return };
+    let Some((_, action)) = points.iter().find(|(n, _)| n == name) else {
+        return;
+    };
+    match action.as_str() {
+        "kill" => {
+            // SAFETY: kill(2) on our own pid with a valid signal number.
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
+        "pause" => {
+            eprintln!("pm: failpoint {name} paused");
+            let mut sink = Vec::new();
+            let _ = std::io::stdin().read_to_end(&mut sink);
+        }
+        _ => {}
+    }
+}

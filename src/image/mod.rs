@@ -1,0 +1,4 @@
+//! Images: the content-addressed store of root-filesystem archives, how they
+//! get there (fetch), how they are judged (validate) and unpacked (unpack).
+
+pub mod store;

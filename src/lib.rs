@@ -1,0 +1,18 @@
+//! pm: the platform manager toolkit. See README.md for the tour and
+//! `main.rs` for the one path every command takes.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod context;
+pub mod error;
+pub mod failpoint;
+pub mod generate;
+pub mod image;
+pub mod input;
+pub mod lock;
+pub mod logging;
+pub mod output;
+pub mod progress;
+pub mod secret;
+pub mod state;

@@ -1,0 +1,185 @@
+//! The advisory lock beside the state file that serialises mutating commands.
+//!
+//! The lock is an `flock` on `<state>.lock`, so the kernel releases it when
+//! its holder dies however it dies: there is never a stale lock to break. The
+//! holder writes who it is (pid, command, start time) into the file, so a
+//! waiter can say whom it waits for, as apt does. Read-only commands never
+//! take it.
+
+use crate::error::PmError;
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How often a waiter retries. Short enough that a freed lock is taken at
+/// once in human terms, long enough to cost nothing.
+const POLL_INTERVAL: Duration = Duration::from_millis(20);
+
+/// Who holds the lock, as written into the lock file.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Holder {
+    pub pid: u32,
+    pub command: String,
+    /// Seconds since the Unix epoch.
+    pub started_at: u64,
+}
+
+impl Holder {
+    pub fn this_process(command: &str) -> Holder {
+        Holder {
+            pid: std::process::id(),
+            command: command.to_string(),
+            started_at: unix_now(),
+        }
+    }
+
+    /// `pid 1234 (pm image activate), 3 s`
+    pub fn describe(&self) -> String {
+        let held = unix_now().saturating_sub(self.started_at);
+        format!("pid {} ({}), {} s", self.pid, self.command, held)
+    }
+}
+
+/// The lock, held until dropped.
+#[derive(Debug)]
+pub struct LockGuard {
+    file: File,
+    path: PathBuf,
+}
+
+impl LockGuard {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        // Clear the holder record before the kernel releases the lock, so a
+        // reader never sees a finished process named as the holder.
+        let _ = self.file.set_len(0);
+        let _ = self.file.unlock();
+    }
+}
+
+/// The lock file that belongs to a state file.
+pub fn lock_path_for(state: &Path) -> PathBuf {
+    let mut name = state.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Takes the lock, waiting up to `timeout`. `on_wait` is called once, with the
+/// holder's description, when the lock is busy and pm starts waiting.
+pub fn acquire(
+    path: &Path,
+    me: &Holder,
+    timeout: Duration,
+    mut on_wait: impl FnMut(&str),
+) -> Result<LockGuard> {
+    let mut file = open_lock_file(path)?;
+    let start = Instant::now();
+    let mut announced = false;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                write_holder(&mut file, me)
+                    .map_err(|e| PmError::io(format!("cannot write {}", path.display()), e))?;
+                tracing::debug!(lock = %path.display(), waited_ms = start.elapsed().as_millis() as u64, "lock_acquire_complete");
+                return Ok(LockGuard {
+                    file,
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => {
+                return Err(PmError::io(format!("cannot lock {}", path.display()), e).into());
+            }
+        }
+        let holder = read_holder(path);
+        if start.elapsed() >= timeout {
+            tracing::warn!(lock = %path.display(), holder = %holder, "lock_acquire_failed");
+            return Err(PmError::LockBusy {
+                path: path.to_path_buf(),
+                holder,
+                waited: start.elapsed(),
+            }
+            .into());
+        }
+        if !announced {
+            on_wait(&holder);
+            announced = true;
+        }
+        std::thread::sleep(POLL_INTERVAL.min(timeout.saturating_sub(start.elapsed())));
+    }
+}
+
+/// The current holder as a human description, for waiters and for `pm doctor`.
+pub fn read_holder(path: &Path) -> String {
+    let mut text = String::new();
+    let parsed = File::open(path)
+        .and_then(|mut f| f.read_to_string(&mut text))
+        .ok()
+        .and_then(|_| serde_json::from_str::<Holder>(text.trim()).ok());
+    match parsed {
+        Some(holder) => holder.describe(),
+        // The holder has the lock but has not written its record yet.
+        None => "another process".to_string(),
+    }
+}
+
+fn open_lock_file(path: &Path) -> Result<File> {
+    if let Some(dir) = path.parent() {
+        crate::state::create_private_dir(dir)?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| PmError::io(format!("cannot open lock file {}", path.display()), e).into())
+}
+
+fn write_holder(file: &mut File, me: &Holder) -> std::io::Result<()> {
+    file.set_len(0)?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut line = serde_json::to_vec(me).map_err(std::io::Error::other)?;
+    line.push(b'\n');
+    file.write_all(&line)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_taker_times_out_naming_the_holder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db.lock");
+        let first = Holder::this_process("pm test first");
+        let _held = acquire(&path, &first, Duration::ZERO, |_| {}).unwrap();
+        let mut waited_for = None;
+        let err = acquire(
+            &path,
+            &Holder::this_process("pm test second"),
+            Duration::from_millis(50),
+            |h| waited_for = Some(h.to_string()),
+        )
+        .unwrap_err();
+        let pm = err.downcast_ref::<PmError>().unwrap();
+        assert_eq!(pm.code(), "lock_busy");
+        assert!(waited_for.unwrap().contains("(pm test first)"));
+    }
+}

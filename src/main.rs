@@ -1,0 +1,101 @@
+//! parse → context → dispatch → render → exit code. Every command takes this
+//! one path; nothing below prints a result or exits the process.
+
+use clap::{FromArgMatches, error::ErrorKind};
+use pm::cli::{Cli, command};
+use pm::config::{Config, Environment};
+use pm::context::Context;
+use pm::error::ExitCode;
+use pm::logging::{self, LogFormat};
+use pm::state::{NewHistoryEntry, now_ms};
+use pm::{commands, failpoint, output, secret};
+
+fn main() {
+    // `COMPLETE=bash pm` and friends answer dynamic completion requests.
+    clap_complete::CompleteEnv::with_factory(command).complete();
+    let code = run();
+    std::process::exit(code as i32);
+}
+
+fn run() -> ExitCode {
+    let env = Environment::capture();
+    failpoint::arm(env.var("PM_FAILPOINTS"));
+    let argv: Vec<String> = std::env::args().collect();
+    let json_requested = argv.iter().any(|a| a == "--json")
+        || env.var("PM_JSON").is_some_and(|v| {
+            pm::config::parse_value(pm::config::Kind::Bool, v) == Ok(pm::config::Value::Bool(true))
+        });
+
+    let cli = match command()
+        .try_get_matches_from(&argv)
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let _ = e.print();
+            return ExitCode::Success;
+        }
+        Err(e) => return output::print_usage_error(&e, json_requested),
+    };
+
+    let config = match Config::load(&cli.global.flag_values(), env) {
+        Ok(config) => config,
+        Err(e) => return output::print_error(&e, json_requested),
+    };
+    let format = match config.string("log_format") {
+        "json" => LogFormat::Json,
+        _ => LogFormat::Text,
+    };
+    logging::init(config.int("verbosity"), format);
+
+    let name = commands::name(&cli.command);
+    let mutating = commands::is_mutating(&cli.command);
+    let mut ctx = Context::new(config, name.clone());
+    let started_at_ms = now_ms();
+    tracing::info!(command = %name, "command_start");
+    let result = commands::run(cli.command, &mut ctx);
+
+    if mutating {
+        let entry = NewHistoryEntry {
+            started_at_ms,
+            duration_ms: now_ms() - started_at_ms,
+            command: name.clone(),
+            args: argv
+                .iter()
+                .skip(1)
+                .map(|a| secret::redact(a).into_owned())
+                .collect(),
+            ok: result.is_ok(),
+            error_code: result
+                .as_ref()
+                .err()
+                .map(|e| pm::error::classify(e).code.to_string()),
+            changed: result.as_ref().ok().and_then(|o| o.changed()),
+        };
+        record_history(&mut ctx, &entry);
+    }
+
+    match result {
+        Ok(outcome) => {
+            tracing::info!(command = %name, "command_complete");
+            output::print_outcome(&outcome, ctx.json);
+            outcome.exit
+        }
+        Err(e) => {
+            tracing::debug!(command = %name, error = format!("{e:#}"), "command_failed");
+            output::print_error(&e, ctx.json)
+        }
+    }
+}
+
+/// Records a mutating command. A history write that fails must not turn a
+/// successful command into a failure, so it is logged and dropped.
+fn record_history(ctx: &mut Context, entry: &NewHistoryEntry) {
+    let state = match ctx.state_if_open() {
+        Some(state) => Ok(state),
+        None => ctx.state(),
+    };
+    if let Err(e) = state.and_then(|s| s.record_history(entry)) {
+        tracing::warn!(error = format!("{e:#}"), "history_record_failed");
+    }
+}

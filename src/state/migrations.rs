@@ -1,0 +1,82 @@
+//! Numbered schema migrations, applied in order inside one write transaction.
+//!
+//! `PRAGMA user_version` holds the number of the last migration applied. A
+//! migration is never edited once it has landed: change the schema by adding
+//! the next one. A file newer than this binary is refused rather than guessed at.
+
+use crate::error::PmError;
+use anyhow::{Context as _, Result};
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::Path;
+
+/// Each entry upgrades the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: the append-only history of mutating commands.
+    r#"
+    CREATE TABLE history (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at  INTEGER NOT NULL,          -- ms since the Unix epoch
+        duration_ms INTEGER NOT NULL,
+        command     TEXT    NOT NULL,          -- e.g. 'state prune'
+        args        TEXT    NOT NULL,          -- JSON array, secrets redacted
+        pid         INTEGER NOT NULL,
+        result      TEXT    NOT NULL CHECK (result IN ('ok', 'error')),
+        error_code  TEXT,
+        changed     INTEGER                    -- 0/1, NULL when unknown
+    );
+    CREATE INDEX history_started_at ON history (started_at);
+    CREATE INDEX history_command ON history (command);
+    -- History is append-only: rows are inserted whole and only ever removed
+    -- by `pm state prune`, never rewritten.
+    CREATE TRIGGER history_append_only BEFORE UPDATE ON history
+    BEGIN SELECT RAISE(ABORT, 'history rows are append-only'); END;
+    "#,
+    // 2: the image store. A row in `images` means the blob is complete,
+    // verified and in place; `image_sources` maps where it came from.
+    r#"
+    CREATE TABLE images (
+        digest     TEXT PRIMARY KEY,           -- 'sha256:<hex>'
+        size       INTEGER NOT NULL,
+        path       TEXT    NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE image_sources (
+        source     TEXT PRIMARY KEY,           -- s3://…, https://…, or an absolute path
+        digest     TEXT NOT NULL REFERENCES images (digest) ON DELETE CASCADE,
+        etag       TEXT,
+        fetched_at INTEGER NOT NULL
+    );
+    CREATE INDEX image_sources_digest ON image_sources (digest);
+    "#,
+];
+
+/// The schema version this binary writes.
+pub const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current == LATEST {
+        return Ok(());
+    }
+    // Re-read inside the write transaction: another process may have
+    // migrated between the check above and taking the write lock.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(PmError::StateTooNew {
+            path: path.to_path_buf(),
+            found: current,
+            supported: LATEST,
+        }
+        .into());
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = index as i64 + 1;
+        tx.execute_batch(sql)
+            .with_context(|| format!("applying state migration {version}"))?;
+        tracing::info!(version, "state_migration_complete");
+    }
+    tx.pragma_update(None, "user_version", LATEST)?;
+    tx.commit()?;
+    Ok(())
+}

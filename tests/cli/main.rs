@@ -1,0 +1,5 @@
+//! End-to-end tests: the real `pm` binary, real components.
+
+mod support;
+
+mod contract;

@@ -1,0 +1,82 @@
+//! Shared helpers for the end-to-end tests: every test runs the real `pm`
+//! binary against its own temporary state, with no `PM_*` variable or config
+//! file of the machine leaking in.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A scratch home for one test: its own state file, config dir and runtime dir.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn state_path(&self) -> PathBuf {
+        self.path().join("state/state.db")
+    }
+
+    /// `pm` with this sandbox's state and a clean environment.
+    pub fn pm(&self) -> Command {
+        Command::from_std(self.pm_std())
+    }
+
+    /// A std::process::Command for the same binary and environment, for
+    /// tests that need to hold a child process (pipes, kill).
+    pub fn pm_std(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("pm"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("PM_") || key.starts_with("XDG_") || key == "NO_COLOR" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.env("HOME", self.path())
+            .env("XDG_CONFIG_HOME", self.path().join("config"))
+            .env("XDG_STATE_HOME", self.path().join("xdg-state"))
+            .env("XDG_RUNTIME_DIR", self.path().join("run"))
+            .env("PM_STATE", self.state_path());
+        cmd
+    }
+}
+
+/// Runs `pm ... --json`, asserts exactly one JSON document on stdout and
+/// returns it with the exit code.
+pub fn json_of(cmd: &mut Command) -> (Value, i32) {
+    let out = cmd.arg("--json").output().expect("run pm");
+    let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
+    let doc: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {stdout:?}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(
+        stdout.trim().lines().count(),
+        1,
+        "one line of JSON: {stdout}"
+    );
+    (doc, out.status.code().unwrap_or(-1))
+}
+
+/// Asserts the documented error shape and returns the code.
+pub fn error_code(doc: &Value) -> &str {
+    let err = doc
+        .get("error")
+        .unwrap_or_else(|| panic!("no error object: {doc}"));
+    assert!(
+        err["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{doc}"
+    );
+    assert!(err.get("hint").is_some(), "error has a hint field: {doc}");
+    err["code"].as_str().expect("error.code is a string")
+}
