@@ -90,6 +90,7 @@ pub fn acquire(
                 write_holder(&mut file, me)
                     .map_err(|e| PmError::io(format!("cannot write {}", path.display()), e))?;
                 tracing::debug!(lock = %path.display(), waited_ms = start.elapsed().as_millis() as u64, "lock_acquire_complete");
+                crate::failpoint::hit("lock_held");
                 return Ok(LockGuard {
                     file,
                     path: path.to_path_buf(),

@@ -1,20 +1,173 @@
-//! The output contract every command follows.
+//! The output contract every command follows: one JSON document with
+//! `--json`, errors shaped alike, logs only on stderr.
 
 use crate::support::{Sandbox, error_code, json_of};
 
 #[test]
-fn state_show_json_parses_and_names_the_state_file() {
+fn every_foundation_command_prints_one_json_document() {
     let sb = Sandbox::new();
-    let (doc, code) = json_of(sb.pm().args(["state", "show"]));
-    assert_eq!(code, 0);
-    assert_eq!(doc["path"], sb.state_path().display().to_string());
-    assert!(doc["schema_version"].as_i64().unwrap() >= 1);
+    let backup = sb.path().join("b.db");
+    let cases: Vec<Vec<String>> = vec![
+        vec!["state".into(), "show".into()],
+        vec!["state".into(), "history".into()],
+        vec![
+            "state".into(),
+            "prune".into(),
+            "--older-than".into(),
+            "1d".into(),
+        ],
+        vec![
+            "state".into(),
+            "backup".into(),
+            backup.display().to_string(),
+        ],
+        vec!["config".into(), "show".into()],
+        vec!["completions".into(), "bash".into()],
+    ];
+    for args in cases {
+        let (doc, code) = json_of(sb.pm().args(&args));
+        assert_eq!(code, 0, "{args:?}: {doc}");
+        assert!(
+            doc.is_object() && doc.get("error").is_none(),
+            "{args:?}: {doc}"
+        );
+    }
 }
 
 #[test]
-fn usage_errors_are_json_with_exit_code_2() {
+fn failures_are_json_with_documented_codes_and_exit_codes() {
     let sb = Sandbox::new();
-    let (doc, code) = json_of(sb.pm().args(["state", "frobnicate"]));
-    assert_eq!(code, 2);
-    assert_eq!(error_code(&doc), "usage");
+    let cases: &[(&[&str], &str, i32)] = &[
+        (&["state", "frobnicate"], "usage", 2),
+        (&["state", "prune", "--older-than", "soonish"], "usage", 2),
+        (&["completions", "tcsh"], "usage", 2),
+        (
+            &["config", "show", "--config", "/nonexistent.toml"],
+            "not_found",
+            4,
+        ),
+    ];
+    for (args, code, exit) in cases {
+        let (doc, got) = json_of(sb.pm().args(*args));
+        assert_eq!(got, *exit, "{args:?}: {doc}");
+        assert_eq!(error_code(&doc), *code, "{args:?}");
+    }
+}
+
+#[test]
+fn human_errors_go_to_stderr_with_a_hint() {
+    let sb = Sandbox::new();
+    let out = sb
+        .pm()
+        .args(["config", "show", "--config", "/nonexistent.toml"])
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("pm: error: config file /nonexistent.toml not found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pm: hint: "), "{stderr}");
+}
+
+#[test]
+fn json_logs_go_to_stderr_and_stdout_stays_one_document() {
+    let sb = Sandbox::new();
+    let out = sb
+        .pm()
+        .args([
+            "-vv",
+            "--log-format",
+            "json",
+            "state",
+            "prune",
+            "--older-than",
+            "1d",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let events: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .collect();
+    assert!(names.contains(&"command_start"), "{names:?}");
+    assert!(names.contains(&"lock_acquire_complete"), "{names:?}");
+    assert!(names.contains(&"command_complete"), "{names:?}");
+}
+
+#[test]
+fn quiet_mode_logs_nothing_on_success() {
+    let sb = Sandbox::new();
+    sb.pm()
+        .args(["-q", "state", "prune", "--older-than", "1d"])
+        .assert()
+        .success()
+        .stderr("");
+}
+
+#[test]
+fn version_and_help_document_the_exit_codes() {
+    let sb = Sandbox::new();
+    sb.pm()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicates::str::starts_with(concat!(
+            "pm ",
+            env!("CARGO_PKG_VERSION")
+        )));
+    sb.pm()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("5  state lock busy"));
+}
+
+#[test]
+fn completions_print_a_script_per_shell() {
+    let sb = Sandbox::new();
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef pm"),
+        ("fish", "complete -c pm"),
+        ("elvish", "edit:completion"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        sb.pm()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicates::str::contains(marker));
+    }
+}
+
+#[test]
+fn dynamic_completion_offers_commands_from_the_history() {
+    let sb = Sandbox::new();
+    sb.pm()
+        .args(["state", "prune", "--older-than", "1d"])
+        .assert()
+        .success();
+    let out = sb
+        .pm()
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "4")
+        .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+        .env("_CLAP_COMPLETE_SPACE", "true")
+        .env("_CLAP_IFS", "\n")
+        .args(["--", "pm", "state", "history", "--command", "sta"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l == "state prune"), "{stdout:?}");
 }

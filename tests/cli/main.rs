@@ -2,4 +2,10 @@
 
 mod support;
 
+mod concurrency;
+mod config;
 mod contract;
+mod crash;
+mod generated;
+mod lock;
+mod state;

@@ -1,0 +1,228 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[pm] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'pm'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'pm'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand state 'Inspect and maintain the shared state file'
+            cand config 'Show the effective configuration'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;state'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Show the state file''s path, schema version, sizes and rows per table'
+            cand history 'Show the history of mutating commands, newest first'
+            cand prune 'Delete history entries older than a duration (takes the lock)'
+            cand backup 'Write a consistent copy of the state file, safe while other commands run'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;state;show'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;state;history'= {
+            cand --command 'Only this command and the ones below it (`image` matches `image fetch`)'
+            cand --since 'Only entries at or after this time: a duration ago (`2h`, `7days`) or an RFC 3339 timestamp'
+            cand --until 'Only entries at or before this time (same forms as --since)'
+            cand --limit 'At most this many entries'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;state;prune'= {
+            cand --older-than 'Age beyond which entries are deleted: `30days`, `12h`, `90d`'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;state;backup'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --force 'Replace FILE if it exists'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;state;help'= {
+            cand show 'Show the state file''s path, schema version, sizes and rows per table'
+            cand history 'Show the history of mutating commands, newest first'
+            cand prune 'Delete history entries older than a duration (takes the lock)'
+            cand backup 'Write a consistent copy of the state file, safe while other commands run'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;state;help;show'= {
+        }
+        &'pm;state;help;history'= {
+        }
+        &'pm;state;help;prune'= {
+        }
+        &'pm;state;help;backup'= {
+        }
+        &'pm;state;help;help'= {
+        }
+        &'pm;config'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Print every effective setting and its source (flag, env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;config;show'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;config;help'= {
+            cand show 'Print every effective setting and its source (flag, env, file, default)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;config;help;show'= {
+        }
+        &'pm;config;help;help'= {
+        }
+        &'pm;completions'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;help'= {
+            cand state 'Inspect and maintain the shared state file'
+            cand config 'Show the effective configuration'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;help;state'= {
+            cand show 'Show the state file''s path, schema version, sizes and rows per table'
+            cand history 'Show the history of mutating commands, newest first'
+            cand prune 'Delete history entries older than a duration (takes the lock)'
+            cand backup 'Write a consistent copy of the state file, safe while other commands run'
+        }
+        &'pm;help;state;show'= {
+        }
+        &'pm;help;state;history'= {
+        }
+        &'pm;help;state;prune'= {
+        }
+        &'pm;help;state;backup'= {
+        }
+        &'pm;help;config'= {
+            cand show 'Print every effective setting and its source (flag, env, file, default)'
+        }
+        &'pm;help;config;show'= {
+        }
+        &'pm;help;completions'= {
+        }
+        &'pm;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,149 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_pm_global_optspecs
+    string join \n json state= config= lock-timeout= v/verbose q/quiet log-format= h/help V/version
+end
+
+function __fish_pm_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_pm_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_pm_using_subcommand
+    set -l cmd (__fish_pm_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c pm -n "__fish_pm_needs_command" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_needs_command" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_needs_command" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_needs_command" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_needs_command" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_needs_command" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_needs_command" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_needs_command" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_needs_command" -f -a "state" -d 'Inspect and maintain the shared state file'
+complete -c pm -n "__fish_pm_needs_command" -f -a "config" -d 'Show the effective configuration'
+complete -c pm -n "__fish_pm_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c pm -n "__fish_pm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -f -a "show" -d 'Show the state file\'s path, schema version, sizes and rows per table'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -f -a "history" -d 'Show the history of mutating commands, newest first'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -f -a "prune" -d 'Delete history entries older than a duration (takes the lock)'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -f -a "backup" -d 'Write a consistent copy of the state file, safe while other commands run'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l command -d 'Only this command and the ones below it (`image` matches `image fetch`)' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l since -d 'Only entries at or after this time: a duration ago (`2h`, `7days`) or an RFC 3339 timestamp' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l until -d 'Only entries at or before this time (same forms as --since)' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l limit -d 'At most this many entries' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l older-than -d 'Age beyond which entries are deleted: `30days`, `12h`, `90d`' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l force -d 'Replace FILE if it exists'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show the state file\'s path, schema version, sizes and rows per table'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "history" -d 'Show the history of mutating commands, newest first'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "prune" -d 'Delete history entries older than a duration (takes the lock)'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "backup" -d 'Write a consistent copy of the state file, safe while other commands run'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Print every effective setting and its source (flag, env, file, default)'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print every effective setting and its source (flag, env, file, default)'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand completions" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand completions" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand completions" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand completions" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand completions" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand completions" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "state" -d 'Inspect and maintain the shared state file'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "config" -d 'Show the effective configuration'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "show" -d 'Show the state file\'s path, schema version, sizes and rows per table'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "history" -d 'Show the history of mutating commands, newest first'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "prune" -d 'Delete history entries older than a duration (takes the lock)'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "backup" -d 'Write a consistent copy of the state file, safe while other commands run'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every effective setting and its source (flag, env, file, default)'
