@@ -3,3 +3,6 @@
 mod support;
 
 mod contract;
+
+mod bw_fixture;
+mod vault;
