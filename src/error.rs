@@ -143,6 +143,9 @@ pub enum PmError {
 
     #[error("bw refused: {reason}")]
     VaultPremiumRequired { reason: String },
+
+    #[error("bw could not reach its Bitwarden server")]
+    VaultServerUnreachable,
 }
 
 impl PmError {
@@ -191,6 +194,7 @@ impl PmError {
             PmError::VaultFieldMissing { .. } => "vault_field_missing",
             PmError::VaultPasswordSource { .. } => "vault_password_source",
             PmError::VaultPremiumRequired { .. } => "vault_premium_required",
+            PmError::VaultServerUnreachable => "vault_server_unreachable",
         }
     }
 
@@ -215,6 +219,7 @@ impl PmError {
             }
             PmError::VaultItemAmbiguous { .. } => ExitCode::Rejected,
             PmError::VaultPasswordSource { .. } => ExitCode::Usage,
+            PmError::VaultServerUnreachable => ExitCode::Transient,
         }
     }
 
@@ -291,6 +296,10 @@ impl PmError {
             ),
             PmError::VaultPremiumRequired { .. } => Some(
                 "this field needs a Bitwarden premium account (or an organization item with TOTP enabled)"
+                    .to_string(),
+            ),
+            PmError::VaultServerUnreachable => Some(
+                "check the network and the server bw is configured for (`bw config server`); try again later"
                     .to_string(),
             ),
         }

@@ -68,6 +68,10 @@ pub struct GetArgs {
     #[arg(long, short, default_value = "password", value_name = "FIELD")]
     pub field: String,
 
+    /// Pull the vault from the server first (`bw sync`), to see secrets rotated elsewhere
+    #[arg(long)]
+    pub sync: bool,
+
     #[command(flatten)]
     pub password: PasswordArgs,
 }
@@ -79,6 +83,9 @@ pub fn run(args: VaultArgs, ctx: &mut Context) -> Result<Outcome> {
         VaultVerb::Lock => Outcome::of(&open(ctx, None)?.lock()?),
         VaultVerb::Get(get) => {
             let vault = open(ctx, Some(get.password))?;
+            if get.sync {
+                vault.sync()?;
+            }
             Outcome::of(&vault.get(&get.item, &Field::parse(&get.field))?)
         }
     }

@@ -152,10 +152,9 @@ impl fmt::Display for Field {
     }
 }
 
-/// What `bw list items --search` gave.
-enum Search {
-    Items(Vec<Value>),
-    /// bw did not accept the session.
+/// One try of a read with a session: done, or bw refused the session.
+enum Attempt<T> {
+    Done(T),
     Locked,
 }
 
@@ -265,22 +264,7 @@ impl Vault {
     /// Unlocks first when the vault is locked and a password source is
     /// configured; mints a new session once when the cached one is refused.
     pub fn get(&self, wanted: &str, field: &Field) -> Result<Found> {
-        let (mut session, from_cache) = match self.cache.load()? {
-            Some(session) => (session, true),
-            None => (self.unlock_or_explain(None)?, false),
-        };
-        let items = match self.search(&session, wanted)? {
-            Search::Items(items) => items,
-            Search::Locked if from_cache && !self.password.is_none() => {
-                tracing::info!("vault_session_refused, unlocking again");
-                session = self.unlock_now(Some(&session))?.0;
-                match self.search(&session, wanted)? {
-                    Search::Items(items) => items,
-                    Search::Locked => return Err(PmError::VaultSessionExpired.into()),
-                }
-            }
-            Search::Locked => return Err(self.session_expired(&session)?),
-        };
+        let (items, session) = self.with_session(|session| self.search(session, wanted))?;
         let item = pick_exact(items, wanted)?;
         let id = item["id"].as_str().unwrap_or_default().to_string();
         let value = self.field_value(&session, &item, &id, wanted, field)?;
@@ -290,6 +274,52 @@ impl Vault {
             field: field.clone(),
             value,
         })
+    }
+
+    /// Pulls the vault from its server (`bw sync`), so that a secret rotated
+    /// elsewhere (an expired auth key replaced) is what the next `get` reads.
+    pub fn sync(&self) -> Result<()> {
+        self.with_session(|session| self.sync_with(session))
+            .map(|_| ())
+    }
+
+    /// Runs `read` with a working session: the cached one, or a new one when
+    /// none is cached (this needs a password source), renewed once when bw
+    /// refuses the cached one. Returns the session used with the result.
+    fn with_session<T>(&self, read: impl Fn(&Secret) -> Result<Attempt<T>>) -> Result<(T, Secret)> {
+        let (session, from_cache) = match self.cache.load()? {
+            Some(session) => (session, true),
+            None => (self.unlock_or_explain(None)?, false),
+        };
+        match read(&session)? {
+            Attempt::Done(value) => Ok((value, session)),
+            Attempt::Locked if from_cache && !self.password.is_none() => {
+                tracing::info!("vault_session_refused, unlocking again");
+                let renewed = self.unlock_now(Some(&session))?.0;
+                match read(&renewed)? {
+                    Attempt::Done(value) => Ok((value, renewed)),
+                    Attempt::Locked => Err(PmError::VaultSessionExpired.into()),
+                }
+            }
+            Attempt::Locked => Err(self.session_expired(&session)?),
+        }
+    }
+
+    fn sync_with(&self, session: &Secret) -> Result<Attempt<()>> {
+        let run = self.bw.run(
+            &["sync"],
+            &BwInputs {
+                session: Some(session),
+                ..BwInputs::default()
+            },
+        )?;
+        match messages::classify(&run.output) {
+            _ if run.succeeded() && run.output.contains("Syncing complete.") => {
+                Ok(Attempt::Done(()))
+            }
+            Some(BwMessage::Locked) => Ok(Attempt::Locked),
+            _ => Err(failure("sync", &run)),
+        }
     }
 
     fn unlocked(&self, changed: bool) -> Unlocked {
@@ -374,7 +404,7 @@ impl Vault {
         Ok(PmError::VaultSessionExpired.into())
     }
 
-    fn search(&self, session: &Secret, wanted: &str) -> Result<Search> {
+    fn search(&self, session: &Secret, wanted: &str) -> Result<Attempt<Vec<Value>>> {
         let run = self.bw.run(
             &["list", "items", "--search", wanted],
             &BwInputs {
@@ -388,8 +418,8 @@ impl Vault {
             .filter(|l| l.starts_with('['))
             .find_map(|l| serde_json::from_str::<Vec<Value>>(l).ok());
         match items {
-            Some(items) if run.succeeded() => Ok(Search::Items(items)),
-            _ if messages::classify(&run.output) == Some(BwMessage::Locked) => Ok(Search::Locked),
+            Some(items) if run.succeeded() => Ok(Attempt::Done(items)),
+            _ if messages::classify(&run.output) == Some(BwMessage::Locked) => Ok(Attempt::Locked),
             _ => Err(failure("list items", &run)),
         }
     }
@@ -570,7 +600,7 @@ fn failure(command: &str, run: &BwRun) -> anyhow::Error {
         },
         Some(BwMessage::NotFound) => failed("bw found no such item"),
         Some(BwMessage::MoreThanOne) => failed("bw found more than one item"),
-        Some(BwMessage::ServerUnreachable) => failed("bw could not reach its server"),
+        Some(BwMessage::ServerUnreachable) => PmError::VaultServerUnreachable,
         None if run.succeeded() => failed("bw printed nothing pm understands"),
         None => failed(&match run.exit_code {
             Some(code) => format!("exit code {code}, with output pm does not recognise"),
@@ -613,6 +643,18 @@ mod tests {
         };
         assert_eq!(ids, &["a", "b"]);
         assert_eq!(pick_exact(items, "b").unwrap()["id"], "b");
+    }
+
+    /// bw exits 0 when an unlock could not ask for the password and made no
+    /// session: the exit code alone must not count as success.
+    #[test]
+    fn exit_code_zero_without_the_expected_output_is_a_failure() {
+        let run = BwRun {
+            exit_code: Some(0),
+            output: zeroize::Zeroizing::new("\n".to_string()),
+        };
+        let err = failure("unlock", &run);
+        assert_eq!(err.downcast_ref::<PmError>().unwrap().code(), "bw_failed");
     }
 
     #[test]

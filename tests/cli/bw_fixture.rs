@@ -36,6 +36,9 @@ pub const MASTER_PASSWORD: &str = "correct horse battery staple";
 const KDF_ITERATIONS: u32 = 5000;
 const STATE_VERSION: u32 = 79;
 const DATE: &str = "2026-11-21T23:25:25.000Z";
+/// The account's self-hosted server: nothing listens there, so any request
+/// bw makes stays on loopback and fails fast.
+pub const SERVER: &str = "https://127.0.0.1:9";
 /// The account's RSA-2048 key (PKCS#8 DER, base64). A throwaway made for
 /// this fixture; bw's SDK refuses to unlock an account without one.
 const ACCOUNT_KEY_PKCS8_B64: &str = include_str!("fixtures/bw_account_key.pkcs8.b64");
@@ -234,12 +237,15 @@ fn write_account(dir: &Path, session: Option<[u8; 64]>) -> BwFixture {
     data.insert(user("sync_lastSync"), json!("2026-11-21T23:32:53.000Z"));
     data.insert(user("folder_folders"), json!({}));
     data.insert(user("ciphers_ciphers"), ciphers(&user_key));
+    let environment = json!({"region": "Self-hosted", "urls": {"base": SERVER}});
+    data.insert("global_environment_environment".into(), environment.clone());
+    data.insert(user("environment_environment"), environment);
     // A cached server config dated far in the future: bw never tries to
     // fetch a fresh one, so it stays offline and its stderr stays clean.
     let config = server_config();
     data.insert(
         "global_config_byServer".into(),
-        json!({"https://api.bitwarden.com": config}),
+        json!({format!("{SERVER}/api"): config}),
     );
     data.insert(user("config_serverConfig"), config);
     if let Some(session) = &session {

@@ -6,7 +6,7 @@
 //! is not about unlocking).
 
 use crate::bw_fixture::{
-    AUTHKEY, AUTHKEY_ID, AUTHKEY_OLD, BwFixture, DUP_IDS, GITHUB_PASSWORD, MASTER_PASSWORD,
+    AUTHKEY, AUTHKEY_ID, AUTHKEY_OLD, BwFixture, DUP_IDS, GITHUB_PASSWORD, MASTER_PASSWORD, SERVER,
 };
 use crate::support::{Sandbox, error_code, json_of};
 use serde_json::Value;
@@ -139,6 +139,7 @@ fn status_reports_a_locked_account_and_no_session() {
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["status"], "locked");
     assert_eq!(doc["user_email"], "fixture@example.com");
+    assert_eq!(doc["server"], SERVER);
     assert_eq!(doc["last_sync"], "2026-11-21T23:32:53.000Z");
     assert_eq!(doc["session"], "none");
 }
@@ -579,4 +580,21 @@ fn unlock_prompts_for_the_password_when_stdin_is_a_terminal() {
         "the password was echoed: {shown}"
     );
     assert_eq!(vs.cached_session().unwrap().len(), 88);
+}
+
+/// Not a check: writes a locked fixture where scripts/bench/vault.sh asks.
+#[test]
+#[ignore = "run by scripts/bench/vault.sh"]
+fn write_bench_fixture() {
+    let dir = std::env::var_os("PM_BENCH_FIXTURE_DIR").expect("PM_BENCH_FIXTURE_DIR");
+    BwFixture::locked(Path::new(&dir));
+}
+
+#[test]
+fn get_with_sync_reports_an_unreachable_server_as_transient() {
+    let vs = VaultSandbox::unlocked();
+    // The fixture's server is https://127.0.0.1:9, where nothing listens.
+    let (doc, code) = vs.vault_json(&["get", "tailscale-authkey", "--sync"]);
+    assert_eq!(code, 8, "{doc}");
+    assert_eq!(error_code(&doc), "vault_server_unreachable");
 }
