@@ -362,6 +362,10 @@ mod tests {
             find_program("/bin/sh", None),
             Some(PathBuf::from("/bin/sh"))
         );
-        assert_eq!(find_program("/etc/hostname", None), None);
+        let dir = tempfile::tempdir().unwrap();
+        let not_executable = dir.path().join("bw");
+        std::fs::write(&not_executable, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&not_executable, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(find_program(not_executable.to_str().unwrap(), None), None);
     }
 }
