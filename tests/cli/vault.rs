@@ -598,3 +598,66 @@ fn get_with_sync_reports_an_unreachable_server_as_transient() {
     assert_eq!(code, 8, "{doc}");
     assert_eq!(error_code(&doc), "vault_server_unreachable");
 }
+
+/// Each unlock invalidates the session before it, so two pm commands that
+/// unlock at once would break each other. The second one waits for the
+/// first's unlock and adopts its session instead.
+#[test]
+fn concurrent_unlocks_share_one_session() {
+    let vs = VaultSandbox::locked();
+    let spawn = |extra_env: Option<(&str, &str)>| {
+        let mut cmd = vs.pm_std();
+        cmd.env("PM_VAULT_PASSWORD_ENV", PASSWORD_VAR)
+            .args(["-vv", "vault", "get", "tailscale-authkey"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some((k, v)) = extra_env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().unwrap()
+    };
+    let wait_for_line = |stderr: &mut BufReader<std::process::ChildStderr>, needle: &str| {
+        let mut seen = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                stderr.read_line(&mut line).unwrap() > 0,
+                "no {needle:?} in: {seen}"
+            );
+            seen.push_str(&line);
+            if line.contains(needle) {
+                return seen;
+            }
+        }
+    };
+
+    // The first holds the unlock lock, paused just after starting bw unlock.
+    let mut first = spawn(Some(("PM_FAILPOINTS", "vault_bw_spawned_unlock=pause")));
+    let mut first_err = BufReader::new(first.stderr.take().unwrap());
+    wait_for_line(&mut first_err, "failpoint vault_bw_spawned_unlock paused");
+    let mut second = spawn(None);
+    let mut second_err = BufReader::new(second.stderr.take().unwrap());
+    wait_for_line(&mut second_err, "vault_unlock_waiting");
+
+    drop(first.stdin.take());
+    drop(second.stdin.take());
+    let first_out = first.wait_with_output().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut second_err, &mut rest).unwrap();
+    let second_out = second.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&first_out.stdout),
+        format!("{AUTHKEY}\n")
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&second_out.stdout),
+        format!("{AUTHKEY}\n"),
+        "second: {rest}"
+    );
+    assert!(rest.contains("vault_unlock_adopted"), "{rest}");
+    assert!(
+        !rest.contains("command=unlock"),
+        "the second ran no unlock: {rest}"
+    );
+}
