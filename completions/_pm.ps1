@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('state', 'state', [CompletionResultType]::ParameterValue, 'Inspect and maintain the shared state file')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('vault', 'vault', [CompletionResultType]::ParameterValue, 'Read secrets from a Bitwarden vault through the bw CLI')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -215,10 +216,126 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pm;vault' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether bw is logged in, locked or unlocked, and whether pm''s cached session works')
+            [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Unlock the vault and cache the session for later pm commands (owner-only file)')
+            [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Lock the vault and remove the cached session')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print one field of the item with exactly this name or id (raw on stdout)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pm;vault;status' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;vault;unlock' {
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the master password from the first line of this file [config: vault.password_file]')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the master password from this environment variable [config: vault.password_env]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;vault;lock' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;vault;get' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'password, username, notes, uri, totp, or the name of a custom field')
+            [CompletionResult]::new('--field', '--field', [CompletionResultType]::ParameterName, 'password, username, notes, uri, totp, or the name of a custom field')
+            [CompletionResult]::new('--password-file', '--password-file', [CompletionResultType]::ParameterName, 'Read the master password from the first line of this file [config: vault.password_file]')
+            [CompletionResult]::new('--password-env', '--password-env', [CompletionResultType]::ParameterName, 'Read the master password from this environment variable [config: vault.password_env]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--sync', '--sync', [CompletionResultType]::ParameterName, 'Pull the vault from the server first (`bw sync`), to see secrets rotated elsewhere')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;vault;help' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether bw is logged in, locked or unlocked, and whether pm''s cached session works')
+            [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Unlock the vault and cache the session for later pm commands (owner-only file)')
+            [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Lock the vault and remove the cached session')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print one field of the item with exactly this name or id (raw on stdout)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pm;vault;help;status' {
+            break
+        }
+        'pm;vault;help;unlock' {
+            break
+        }
+        'pm;vault;help;lock' {
+            break
+        }
+        'pm;vault;help;get' {
+            break
+        }
+        'pm;vault;help;help' {
+            break
+        }
         'pm;help' {
             [CompletionResult]::new('state', 'state', [CompletionResultType]::ParameterValue, 'Inspect and maintain the shared state file')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the effective configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('vault', 'vault', [CompletionResultType]::ParameterValue, 'Read secrets from a Bitwarden vault through the bw CLI')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -249,6 +366,25 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             break
         }
         'pm;help;completions' {
+            break
+        }
+        'pm;help;vault' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether bw is logged in, locked or unlocked, and whether pm''s cached session works')
+            [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Unlock the vault and cache the session for later pm commands (owner-only file)')
+            [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Lock the vault and remove the cached session')
+            [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print one field of the item with exactly this name or id (raw on stdout)')
+            break
+        }
+        'pm;help;vault;status' {
+            break
+        }
+        'pm;help;vault;unlock' {
+            break
+        }
+        'pm;help;vault;lock' {
+            break
+        }
+        'pm;help;vault;get' {
             break
         }
         'pm;help;help' {

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand state 'Inspect and maintain the shared state file'
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
+            cand vault 'Read secrets from a Bitwarden vault through the bw CLI'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;state'= {
@@ -194,10 +195,115 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pm;vault'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Show whether bw is logged in, locked or unlocked, and whether pm''s cached session works'
+            cand unlock 'Unlock the vault and cache the session for later pm commands (owner-only file)'
+            cand lock 'Lock the vault and remove the cached session'
+            cand get 'Print one field of the item with exactly this name or id (raw on stdout)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;vault;status'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;vault;unlock'= {
+            cand --password-file 'Read the master password from the first line of this file [config: vault.password_file]'
+            cand --password-env 'Read the master password from this environment variable [config: vault.password_env]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;vault;lock'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;vault;get'= {
+            cand -f 'password, username, notes, uri, totp, or the name of a custom field'
+            cand --field 'password, username, notes, uri, totp, or the name of a custom field'
+            cand --password-file 'Read the master password from the first line of this file [config: vault.password_file]'
+            cand --password-env 'Read the master password from this environment variable [config: vault.password_env]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --sync 'Pull the vault from the server first (`bw sync`), to see secrets rotated elsewhere'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;vault;help'= {
+            cand status 'Show whether bw is logged in, locked or unlocked, and whether pm''s cached session works'
+            cand unlock 'Unlock the vault and cache the session for later pm commands (owner-only file)'
+            cand lock 'Lock the vault and remove the cached session'
+            cand get 'Print one field of the item with exactly this name or id (raw on stdout)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;vault;help;status'= {
+        }
+        &'pm;vault;help;unlock'= {
+        }
+        &'pm;vault;help;lock'= {
+        }
+        &'pm;vault;help;get'= {
+        }
+        &'pm;vault;help;help'= {
+        }
         &'pm;help'= {
             cand state 'Inspect and maintain the shared state file'
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
+            cand vault 'Read secrets from a Bitwarden vault through the bw CLI'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;help;state'= {
@@ -220,6 +326,20 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;help;config;show'= {
         }
         &'pm;help;completions'= {
+        }
+        &'pm;help;vault'= {
+            cand status 'Show whether bw is logged in, locked or unlocked, and whether pm''s cached session works'
+            cand unlock 'Unlock the vault and cache the session for later pm commands (owner-only file)'
+            cand lock 'Lock the vault and remove the cached session'
+            cand get 'Print one field of the item with exactly this name or id (raw on stdout)'
+        }
+        &'pm;help;vault;status'= {
+        }
+        &'pm;help;vault;unlock'= {
+        }
+        &'pm;help;vault;lock'= {
+        }
+        &'pm;help;vault;get'= {
         }
         &'pm;help;help'= {
         }

@@ -37,6 +37,7 @@ complete -c pm -n "__fish_pm_needs_command" -s V -l version -d 'Print version'
 complete -c pm -n "__fish_pm_needs_command" -f -a "state" -d 'Inspect and maintain the shared state file'
 complete -c pm -n "__fish_pm_needs_command" -f -a "config" -d 'Show the effective configuration'
 complete -c pm -n "__fish_pm_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c pm -n "__fish_pm_needs_command" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
 complete -c pm -n "__fish_pm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
@@ -138,12 +139,83 @@ complete -c pm -n "__fish_pm_using_subcommand completions" -s v -l verbose -d 'M
 complete -c pm -n "__fish_pm_using_subcommand completions" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c pm -n "__fish_pm_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "state" -d 'Inspect and maintain the shared state file'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "config" -d 'Show the effective configuration'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -f -a "status" -d 'Show whether bw is logged in, locked or unlocked, and whether pm\'s cached session works'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -f -a "unlock" -d 'Unlock the vault and cache the session for later pm commands (owner-only file)'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -f -a "lock" -d 'Lock the vault and remove the cached session'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -f -a "get" -d 'Print one field of the item with exactly this name or id (raw on stdout)'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l password-file -d 'Read the master password from the first line of this file [config: vault.password_file]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l password-env -d 'Read the master password from this environment variable [config: vault.password_env]' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s f -l field -d 'password, username, notes, uri, totp, or the name of a custom field' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l password-file -d 'Read the master password from the first line of this file [config: vault.password_file]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l password-env -d 'Read the master password from this environment variable [config: vault.password_env]' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l sync -d 'Pull the vault from the server first (`bw sync`), to see secrets rotated elsewhere'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show whether bw is logged in, locked or unlocked, and whether pm\'s cached session works'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "unlock" -d 'Unlock the vault and cache the session for later pm commands (owner-only file)'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "lock" -d 'Lock the vault and remove the cached session'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print one field of the item with exactly this name or id (raw on stdout)'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "state" -d 'Inspect and maintain the shared state file'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "config" -d 'Show the effective configuration'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "show" -d 'Show the state file\'s path, schema version, sizes and rows per table'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "history" -d 'Show the history of mutating commands, newest first'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "prune" -d 'Delete history entries older than a duration (takes the lock)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "backup" -d 'Write a consistent copy of the state file, safe while other commands run'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print every effective setting and its source (flag, env, file, default)'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "status" -d 'Show whether bw is logged in, locked or unlocked, and whether pm\'s cached session works'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "unlock" -d 'Unlock the vault and cache the session for later pm commands (owner-only file)'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "lock" -d 'Lock the vault and remove the cached session'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "get" -d 'Print one field of the item with exactly this name or id (raw on stdout)'

@@ -38,6 +38,26 @@ if [ -z "${PM_SKIP_INSTALL:-}" ]; then
   install_apt
 fi
 
+# vault: the real Bitwarden CLI, an npm package under .tools/node (the vault
+# tests run it on an offline fixture; the version is the one verified).
+bw_version=2026.6.0
+install_bw() {
+  local manifest="$tools/node/node_modules/@bitwarden/cli/package.json"
+  grep -q "\"version\": \"$bw_version\"" "$manifest" 2>/dev/null && return 0
+  if ! command -v npm >/dev/null; then
+    log "apt-get install nodejs npm (for the bw CLI)"
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  log "npm install @bitwarden/cli@$bw_version"
+  npm install --prefix "$tools/node" --no-audit --no-fund "@bitwarden/cli@$bw_version" >/dev/null
+}
+if [ -z "${PM_SKIP_INSTALL:-}" ]; then
+  install_bw
+fi
+
 # Tools installed into the repo, found by the tests through PATH.
 export PATH="$tools/bin:$tools/node/node_modules/.bin:$PATH"
 

@@ -101,6 +101,8 @@ pub enum Command {
     Config(commands::config::ConfigArgs),
     /// Print a shell completion script
     Completions(commands::completions::CompletionsArgs),
+    /// Read secrets from a Bitwarden vault through the bw CLI
+    Vault(commands::vault::VaultArgs),
 }
 
 /// The clap command, for completion and man page generation.

@@ -78,6 +78,49 @@ pub static KEYS: &[KeyDef] = &[
         default: |_| Value::Str("text".to_string()),
         doc: "format of the logs on stderr",
     },
+    // vault: the Bitwarden CLI.
+    KeyDef {
+        key: "vault.bw_path",
+        env: "PM_VAULT_BW_PATH",
+        kind: Kind::Str,
+        default: |_| Value::Str("bw".to_string()),
+        doc: "the Bitwarden CLI: a path, or a name looked up in PATH",
+    },
+    KeyDef {
+        key: "vault.data_dir",
+        env: "PM_VAULT_DATA_DIR",
+        kind: Kind::Str,
+        default: |_| Value::Str(String::new()),
+        doc: "bw's data directory (BITWARDENCLI_APPDATA_DIR); empty = bw's own default",
+    },
+    KeyDef {
+        key: "vault.password_file",
+        env: "PM_VAULT_PASSWORD_FILE",
+        kind: Kind::Str,
+        default: |_| Value::Str(String::new()),
+        doc: "file whose first line is the master password (for headless unlock)",
+    },
+    KeyDef {
+        key: "vault.password_env",
+        env: "PM_VAULT_PASSWORD_ENV",
+        kind: Kind::Str,
+        default: |_| Value::Str(String::new()),
+        doc: "name of the environment variable that holds the master password",
+    },
+    KeyDef {
+        key: "vault.session_dir",
+        env: "PM_VAULT_SESSION_DIR",
+        kind: Kind::Str,
+        default: |env| Value::Str(env.runtime_dir().display().to_string()),
+        doc: "owner-only directory of the cached bw session (default: the runtime directory)",
+    },
+    KeyDef {
+        key: "vault.timeout",
+        env: "PM_VAULT_TIMEOUT",
+        kind: Kind::Int,
+        default: |_| Value::Int(60),
+        doc: "seconds one bw call may take before pm kills it (bw needs 1-5 s, more under load)",
+    },
 ];
 
 /// A resolved value.
@@ -174,10 +217,15 @@ impl Environment {
     }
 
     /// Where runtime secrets (the vault session) are cached: never the state.
+    /// `$XDG_RUNTIME_DIR/pm` when the session has one (root included), else
+    /// `/run/pm` for root and a per-user directory under `/tmp` for others
+    /// (a cron job has no `XDG_RUNTIME_DIR` and cannot create `/run/pm`).
     pub fn runtime_dir(&self) -> PathBuf {
         match self.var("XDG_RUNTIME_DIR") {
-            Some(dir) if !self.is_root => PathBuf::from(dir).join("pm"),
-            _ => PathBuf::from("/run/pm"),
+            Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir).join("pm"),
+            _ if self.is_root => PathBuf::from("/run/pm"),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            _ => PathBuf::from(format!("/tmp/pm-{}", unsafe { libc::geteuid() })),
         }
     }
 }

@@ -100,6 +100,52 @@ pub enum PmError {
         #[source]
         source: std::io::Error,
     },
+
+    // vault: the Bitwarden CLI and what it reports.
+    #[error("the Bitwarden CLI `{program}` was not found or cannot run")]
+    BwMissing { program: String },
+
+    #[error("`bw {command}` did not finish within {secs} s")]
+    BwTimeout { command: String, secs: u64 },
+
+    #[error("`bw {command}` failed: {reason}")]
+    BwFailed { command: String, reason: String },
+
+    #[error("bw is not logged in to a Bitwarden account")]
+    VaultNotLoggedIn,
+
+    #[error("bw rejected the master password")]
+    VaultWrongPassword,
+
+    #[error("the vault is locked and no master password source was given")]
+    VaultLocked,
+
+    #[error(
+        "the cached vault session is no longer valid (locked, expired or replaced by another unlock)"
+    )]
+    VaultSessionExpired,
+
+    #[error("no vault item is named exactly `{item}`")]
+    VaultItemNotFound { item: String, similar: Vec<String> },
+
+    #[error("{count} vault items are named `{item}`", count = ids.len())]
+    VaultItemAmbiguous { item: String, ids: Vec<String> },
+
+    #[error("vault item `{item}` has no {field}")]
+    VaultFieldMissing {
+        item: String,
+        field: String,
+        available: Vec<String>,
+    },
+
+    #[error("cannot read the master password: {reason}")]
+    VaultPasswordSource { reason: String },
+
+    #[error("bw refused: {reason}")]
+    VaultPremiumRequired { reason: String },
+
+    #[error("bw could not reach its Bitwarden server")]
+    VaultServerUnreachable,
 }
 
 impl PmError {
@@ -136,6 +182,19 @@ impl PmError {
             PmError::BadInputDocument { .. } => "bad_input_document",
             PmError::UpstreamFailed { .. } => "upstream_failed",
             PmError::Io { .. } => "io_error",
+            PmError::BwMissing { .. } => "bw_missing",
+            PmError::BwTimeout { .. } => "bw_timeout",
+            PmError::BwFailed { .. } => "bw_failed",
+            PmError::VaultNotLoggedIn => "vault_not_logged_in",
+            PmError::VaultWrongPassword => "vault_wrong_password",
+            PmError::VaultLocked => "vault_locked",
+            PmError::VaultSessionExpired => "vault_session_expired",
+            PmError::VaultItemNotFound { .. } => "vault_item_not_found",
+            PmError::VaultItemAmbiguous { .. } => "vault_item_ambiguous",
+            PmError::VaultFieldMissing { .. } => "vault_field_missing",
+            PmError::VaultPasswordSource { .. } => "vault_password_source",
+            PmError::VaultPremiumRequired { .. } => "vault_premium_required",
+            PmError::VaultServerUnreachable => "vault_server_unreachable",
         }
     }
 
@@ -148,6 +207,19 @@ impl PmError {
             PmError::BadInputDocument { .. } => ExitCode::Rejected,
             PmError::UpstreamFailed { .. } => ExitCode::Precondition,
             PmError::Io { .. } => ExitCode::Failure,
+            PmError::BwMissing { .. } | PmError::BwTimeout { .. } | PmError::BwFailed { .. } => {
+                ExitCode::ToolUnavailable
+            }
+            PmError::VaultWrongPassword | PmError::VaultSessionExpired => ExitCode::Auth,
+            PmError::VaultNotLoggedIn
+            | PmError::VaultLocked
+            | PmError::VaultPremiumRequired { .. } => ExitCode::Precondition,
+            PmError::VaultItemNotFound { .. } | PmError::VaultFieldMissing { .. } => {
+                ExitCode::NotFound
+            }
+            PmError::VaultItemAmbiguous { .. } => ExitCode::Rejected,
+            PmError::VaultPasswordSource { .. } => ExitCode::Usage,
+            PmError::VaultServerUnreachable => ExitCode::Transient,
         }
     }
 
@@ -177,6 +249,59 @@ impl PmError {
                 Some("fix the failure of the previous command in the pipeline first".to_string())
             }
             PmError::Io { .. } => None,
+            PmError::BwMissing { .. } => Some(
+                "install it (`npm install -g @bitwarden/cli`) or point vault.bw_path / PM_VAULT_BW_PATH at it"
+                    .to_string(),
+            ),
+            PmError::BwTimeout { .. } => Some(
+                "bw may be waiting on a server or a lock; raise vault.timeout / PM_VAULT_TIMEOUT, or run with -vv to see its output"
+                    .to_string(),
+            ),
+            PmError::BwFailed { .. } => {
+                Some("run again with -vv to see bw's own output in the debug log".to_string())
+            }
+            PmError::VaultNotLoggedIn => Some(
+                "log in once with `bw login` (same user and BITWARDENCLI_APPDATA_DIR / vault.data_dir as pm)"
+                    .to_string(),
+            ),
+            PmError::VaultWrongPassword => Some(
+                "check the master password in the file or variable given to --password-file / --password-env"
+                    .to_string(),
+            ),
+            PmError::VaultLocked | PmError::VaultSessionExpired => Some(
+                "run `pm vault unlock` at a terminal, or give --password-file FILE / --password-env VAR (config vault.password_file / vault.password_env)"
+                    .to_string(),
+            ),
+            PmError::VaultItemNotFound { similar, .. } if !similar.is_empty() => Some(format!(
+                "names match exactly and case-sensitively; similar names: {}",
+                similar.join(", ")
+            )),
+            PmError::VaultItemNotFound { .. } => Some(
+                "names match exactly and case-sensitively; an item id works too".to_string(),
+            ),
+            PmError::VaultItemAmbiguous { ids, .. } => {
+                Some(format!("name the item by its id: {}", ids.join(", ")))
+            }
+            PmError::VaultFieldMissing { available, .. } => Some(format!(
+                "fields this item has: {}",
+                if available.is_empty() {
+                    "none".to_string()
+                } else {
+                    available.join(", ")
+                }
+            )),
+            PmError::VaultPasswordSource { .. } => Some(
+                "--password-file reads the first line of a file; --password-env names a variable that holds the password"
+                    .to_string(),
+            ),
+            PmError::VaultPremiumRequired { .. } => Some(
+                "this field needs a Bitwarden premium account (or an organization item with TOTP enabled)"
+                    .to_string(),
+            ),
+            PmError::VaultServerUnreachable => Some(
+                "check the network and the server bw is configured for (`bw config server`); try again later"
+                    .to_string(),
+            ),
         }
     }
 
@@ -194,6 +319,15 @@ impl PmError {
                 "waited_secs": waited.as_secs_f64(),
             }),
             PmError::UpstreamFailed { code, .. } => json!({"upstream_code": code}),
+            PmError::VaultItemNotFound { item, similar } => {
+                json!({"item": item, "similar": similar})
+            }
+            PmError::VaultItemAmbiguous { item, ids } => json!({"item": item, "ids": ids}),
+            PmError::VaultFieldMissing {
+                item,
+                field,
+                available,
+            } => json!({"item": item, "field": field, "available": available}),
             _ => json!({}),
         };
         match value {

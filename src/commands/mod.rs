@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod config;
 pub mod state;
+pub mod vault;
 
 use crate::cli::Command;
 use crate::context::Context;
@@ -16,6 +17,7 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
         Command::State(args) => state::run(args, ctx),
         Command::Config(args) => config::run(args, ctx),
         Command::Completions(args) => completions::run(args),
+        Command::Vault(args) => vault::run(args, ctx),
     }
 }
 
@@ -25,6 +27,7 @@ pub fn name(command: &Command) -> String {
         Command::State(args) => format!("state {}", args.verb.name()),
         Command::Config(_) => "config show".to_string(),
         Command::Completions(_) => "completions".to_string(),
+        Command::Vault(args) => format!("vault {}", args.verb.name()),
     }
 }
 
@@ -33,5 +36,6 @@ pub fn is_mutating(command: &Command) -> bool {
     match command {
         Command::State(args) => args.verb.is_mutating(),
         Command::Config(_) | Command::Completions(_) => false,
+        Command::Vault(args) => args.verb.is_mutating(),
     }
 }

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bw_fixture;
 mod concurrency;
 mod config;
 mod contract;
@@ -9,3 +10,4 @@ mod crash;
 mod generated;
 mod lock;
 mod state;
+mod vault;
