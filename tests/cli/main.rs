@@ -3,3 +3,6 @@
 mod support;
 
 mod contract;
+
+mod archives;
+mod validate;

@@ -264,6 +264,15 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
                 Err(e) => {
                     let mut v = violation_from_io(&e, "");
                     if !last_path.is_empty() {
+                        // The stream broke while skipping this entry's data.
+                        let in_data = [
+                            rule::COMPRESSION_RATIO,
+                            rule::TRUNCATED,
+                            rule::CORRUPT_COMPRESSION,
+                        ];
+                        if in_data.contains(&v.rule.as_str()) {
+                            v.path = last_path.clone();
+                        }
                         v.detail = format!("{} (after entry {last_path:?})", v.detail);
                     }
                     report.violations.push(v);

@@ -168,6 +168,32 @@ impl<R: Read> Read for SourceReader<R> {
     }
 }
 
+/// Counts the compressed bytes the decoder actually consumed (not what the
+/// buffer read ahead), which is what the ratio guard must divide by.
+struct ConsumedCounter<B> {
+    inner: B,
+    consumed: Rc<Cell<u64>>,
+}
+
+impl<B: BufRead> Read for ConsumedCounter<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<B: BufRead> BufRead for ConsumedCounter<B> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.consumed.set(self.consumed.get() + amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
 /// Stops decompression as soon as output/input passes the limit (after the
 /// first [`RATIO_GRACE_BYTES`]), and marks decompressor errors.
 struct RatioGuard<D> {
@@ -316,27 +342,33 @@ pub fn open_archive<'a, R: Read + 'a>(
     reader: R,
     limits: &Limits,
 ) -> anyhow::Result<(Format, ArchiveStream<'a>)> {
-    let consumed = Rc::new(Cell::new(0));
-    let consumed_total = consumed.clone();
+    let consumed_total = Rc::new(Cell::new(0));
     let mut source = BufReader::with_capacity(
         INPUT_BUFFER,
         SourceReader {
             inner: reader,
-            consumed: consumed.clone(),
+            consumed: consumed_total.clone(),
         },
     );
+    let consumed = Rc::new(Cell::new(0));
     let head = fill_head(&mut source, 512).map_err(source_error)?;
     let (format, decoded): (Format, Box<dyn Read + 'a>) = match sniff(&head) {
         Magic::Gzip => {
-            let decoder = flate2::bufread::MultiGzDecoder::new(source);
+            let decoder = flate2::bufread::MultiGzDecoder::new(ConsumedCounter {
+                inner: source,
+                consumed: consumed.clone(),
+            });
             (
                 Format::TarGzip,
                 guarded(decoder, Format::TarGzip, consumed, limits),
             )
         }
         Magic::Zstd => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(source)
-                .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
+            let decoder = zstd::stream::read::Decoder::with_buffer(ConsumedCounter {
+                inner: source,
+                consumed: consumed.clone(),
+            })
+            .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
             (
                 Format::TarZstd,
                 guarded(decoder, Format::TarZstd, consumed, limits),
