@@ -243,8 +243,9 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
     let mut checker = EntryChecker::new(limits.clone(), policy.clone());
     checker.attach(stream.budget());
     let mut archive = tar::Archive::new(stream);
-    let mut complete = false;
-    {
+    // Whether the parser reached the end-of-archive marker (or the end of
+    // the stream) without a stream error or a fatal limit.
+    let complete = {
         let entries = archive
             .entries()
             .map_err(|e| anyhow::anyhow!("cannot start reading the archive: {e}"))?;
@@ -281,8 +282,8 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
                 }
             }
         }
-        complete = complete || ended;
-    }
+        ended
+    };
     let mut stream = archive.into_inner();
     report.compressed_bytes = stream.source_bytes();
     if complete {
