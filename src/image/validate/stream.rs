@@ -321,7 +321,7 @@ fn looks_like_tar(head: &[u8]) -> bool {
     sum == stored
 }
 
-/// Reads up to `n` bytes without consuming them from what follows.
+/// Reads up to `n` bytes (the caller chains them back in front).
 fn read_head(reader: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
     reader.take(n as u64).read_to_end(&mut head)?;
@@ -446,18 +446,14 @@ fn guarded<'a, D: Read + 'a>(
     })
 }
 
-/// Makes the buffer hold at least `n` bytes (or all there is) and returns
-/// a copy of them, without consuming anything.
+/// A copy of the first `n` bytes (fewer if one read of the source brings
+/// fewer), left in the buffer for the decoder or the tar parser.
 fn fill_head<R: Read>(reader: &mut BufReader<R>, n: usize) -> io::Result<Vec<u8>> {
-    // A BufReader only refills when empty; read the head through a second
-    // reader so the first bytes stay available to the decoder.
+    // One fill is enough: a file fills the 256 KiB buffer at once, and a
+    // pipe that delivers a few bytes at a time only makes the sniffing see
+    // less (the decoders and the tar parser still judge every byte).
     let buffered = reader.fill_buf()?;
-    if buffered.len() >= n || buffered.is_empty() {
-        return Ok(buffered[..buffered.len().min(n)].to_vec());
-    }
-    // Rare (a pipe delivering a few bytes at a time): accept the short
-    // head; the decoders and the tar parser judge the rest.
-    Ok(buffered.to_vec())
+    Ok(buffered[..buffered.len().min(n)].to_vec())
 }
 
 fn hex_prefix(head: &[u8]) -> String {
