@@ -25,6 +25,9 @@ _pm() {
             pm,help)
                 cmd="pm__subcmd__help"
                 ;;
+            pm,image)
+                cmd="pm__subcmd__image"
+                ;;
             pm,state)
                 cmd="pm__subcmd__state"
                 ;;
@@ -52,6 +55,9 @@ _pm() {
             pm__subcmd__help,help)
                 cmd="pm__subcmd__help__subcmd__help"
                 ;;
+            pm__subcmd__help,image)
+                cmd="pm__subcmd__help__subcmd__image"
+                ;;
             pm__subcmd__help,state)
                 cmd="pm__subcmd__help__subcmd__state"
                 ;;
@@ -60,6 +66,9 @@ _pm() {
                 ;;
             pm__subcmd__help__subcmd__config,show)
                 cmd="pm__subcmd__help__subcmd__config__subcmd__show"
+                ;;
+            pm__subcmd__help__subcmd__image,validate)
+                cmd="pm__subcmd__help__subcmd__image__subcmd__validate"
                 ;;
             pm__subcmd__help__subcmd__state,backup)
                 cmd="pm__subcmd__help__subcmd__state__subcmd__backup"
@@ -84,6 +93,18 @@ _pm() {
                 ;;
             pm__subcmd__help__subcmd__vault,unlock)
                 cmd="pm__subcmd__help__subcmd__vault__subcmd__unlock"
+                ;;
+            pm__subcmd__image,help)
+                cmd="pm__subcmd__image__subcmd__help"
+                ;;
+            pm__subcmd__image,validate)
+                cmd="pm__subcmd__image__subcmd__validate"
+                ;;
+            pm__subcmd__image__subcmd__help,help)
+                cmd="pm__subcmd__image__subcmd__help__subcmd__help"
+                ;;
+            pm__subcmd__image__subcmd__help,validate)
+                cmd="pm__subcmd__image__subcmd__help__subcmd__validate"
                 ;;
             pm__subcmd__state,backup)
                 cmd="pm__subcmd__state__subcmd__backup"
@@ -152,7 +173,7 @@ _pm() {
 
     case "${cmd}" in
         pm)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version state config completions vault help"
+            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version image state config completions vault help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,7 +335,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__help)
-            opts="state config completions vault help"
+            opts="image state config completions vault help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,6 +393,34 @@ _pm() {
         pm__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__image)
+            opts="validate"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__image__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -516,6 +565,136 @@ _pm() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__image)
+            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version validate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__image__subcmd__help)
+            opts="validate help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__image__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__image__subcmd__help__subcmd__validate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__image__subcmd__validate)
+            opts="-v -q -h -V --max-unpacked-size --max-entries --max-path-length --max-component-length --max-depth --max-symlink-hops --max-compression-ratio --allow-devices --allow-setuid --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-unpacked-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-entries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-path-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-component-length)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-depth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-symlink-hops)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-compression-ratio)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -31,11 +31,61 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand image 'Fetch, validate and activate root-filesystem images'
             cand state 'Inspect and maintain the shared state file'
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
             cand vault 'Read secrets from a Bitwarden vault through the bw CLI'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;image'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;image;validate'= {
+            cand --max-unpacked-size 'Most bytes of file data the image may unpack to [config: image.max_unpacked_size, default 8GiB]'
+            cand --max-entries 'Most entries [config: image.max_entries, default 100000]'
+            cand --max-path-length 'Most bytes in an entry name or link target [config: image.max_path_length, default 4096]'
+            cand --max-component-length 'Most bytes in one path component [config: image.max_component_length, default 255]'
+            cand --max-depth 'Most directory levels in an entry name [config: image.max_depth, default 256]'
+            cand --max-symlink-hops 'Most symlinks followed resolving one link [config: image.max_symlink_hops, default 40]'
+            cand --max-compression-ratio 'Most decompressed bytes per compressed byte, past the first MiB; 0 = off [config: image.max_compression_ratio, default 100]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --allow-devices 'Accept device nodes and FIFOs [config: image.allow_devices]'
+            cand --allow-setuid 'Accept setuid and setgid files; they are still reported [config: image.allow_setuid]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;image;help'= {
+            cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;image;help;validate'= {
+        }
+        &'pm;image;help;help'= {
         }
         &'pm;state'= {
             cand --state 'The SQLite state file [env: PM_STATE]'
@@ -300,11 +350,17 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;vault;help;help'= {
         }
         &'pm;help'= {
+            cand image 'Fetch, validate and activate root-filesystem images'
             cand state 'Inspect and maintain the shared state file'
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
             cand vault 'Read secrets from a Bitwarden vault through the bw CLI'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;help;image'= {
+            cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
+        }
+        &'pm;help;image;validate'= {
         }
         &'pm;help;state'= {
             cand show 'Show the state file''s path, schema version, sizes and rows per table'

@@ -34,11 +34,45 @@ complete -c pm -n "__fish_pm_needs_command" -s v -l verbose -d 'More logging on 
 complete -c pm -n "__fish_pm_needs_command" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_needs_command" -s h -l help -d 'Print help'
 complete -c pm -n "__fish_pm_needs_command" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_needs_command" -f -a "image" -d 'Fetch, validate and activate root-filesystem images'
 complete -c pm -n "__fish_pm_needs_command" -f -a "state" -d 'Inspect and maintain the shared state file'
 complete -c pm -n "__fish_pm_needs_command" -f -a "config" -d 'Show the effective configuration'
 complete -c pm -n "__fish_pm_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pm -n "__fish_pm_needs_command" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
 complete -c pm -n "__fish_pm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -f -a "validate" -d 'Check an image as hostile input, in one streaming pass; list every violation'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from validate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-unpacked-size -d 'Most bytes of file data the image may unpack to [config: image.max_unpacked_size, default 8GiB]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-entries -d 'Most entries [config: image.max_entries, default 100000]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-path-length -d 'Most bytes in an entry name or link target [config: image.max_path_length, default 4096]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-component-length -d 'Most bytes in one path component [config: image.max_component_length, default 255]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-depth -d 'Most directory levels in an entry name [config: image.max_depth, default 256]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-symlink-hops -d 'Most symlinks followed resolving one link [config: image.max_symlink_hops, default 40]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-compression-ratio -d 'Most decompressed bytes per compressed byte, past the first MiB; 0 = off [config: image.max_compression_ratio, default 100]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l allow-devices -d 'Accept device nodes and FIFOs [config: image.allow_devices]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l allow-setuid -d 'Accept setuid and setgid files; they are still reported [config: image.allow_setuid]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check an image as hostile input, in one streaming pass; list every violation'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
@@ -205,11 +239,13 @@ complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "lock" -d 'Lock the vault and remove the cached session'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print one field of the item with exactly this name or id (raw on stdout)'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "state" -d 'Inspect and maintain the shared state file'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "config" -d 'Show the effective configuration'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from state config completions vault help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image state config completions vault help" -f -a "image" -d 'Fetch, validate and activate root-filesystem images'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image state config completions vault help" -f -a "state" -d 'Inspect and maintain the shared state file'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image state config completions vault help" -f -a "config" -d 'Show the effective configuration'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image state config completions vault help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image state config completions vault help" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image state config completions vault help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "validate" -d 'Check an image as hostile input, in one streaming pass; list every violation'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "show" -d 'Show the state file\'s path, schema version, sizes and rows per table'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "history" -d 'Show the history of mutating commands, newest first'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from state" -f -a "prune" -d 'Delete history entries older than a duration (takes the lock)'

@@ -94,6 +94,18 @@ pub enum PmError {
     #[error("the previous command failed ({code}): {message}")]
     UpstreamFailed { code: String, message: String },
 
+    #[error("{}", rejection_message(violations))]
+    ImageRejected {
+        violations: Vec<crate::image::validate::Violation>,
+    },
+
+    #[error("cannot read {path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{message}")]
     Io {
         message: String,
@@ -181,6 +193,8 @@ impl PmError {
             PmError::NotFound { .. } => "not_found",
             PmError::BadInputDocument { .. } => "bad_input_document",
             PmError::UpstreamFailed { .. } => "upstream_failed",
+            PmError::ImageRejected { .. } => "image_rejected",
+            PmError::Unreadable { .. } => "unreadable",
             PmError::Io { .. } => "io_error",
             PmError::BwMissing { .. } => "bw_missing",
             PmError::BwTimeout { .. } => "bw_timeout",
@@ -206,6 +220,8 @@ impl PmError {
             PmError::NotFound { .. } => ExitCode::NotFound,
             PmError::BadInputDocument { .. } => ExitCode::Rejected,
             PmError::UpstreamFailed { .. } => ExitCode::Precondition,
+            PmError::ImageRejected { .. } => ExitCode::Rejected,
+            PmError::Unreadable { .. } => ExitCode::NotFound,
             PmError::Io { .. } => ExitCode::Failure,
             PmError::BwMissing { .. } | PmError::BwTimeout { .. } | PmError::BwFailed { .. } => {
                 ExitCode::ToolUnavailable
@@ -247,6 +263,12 @@ impl PmError {
             ),
             PmError::UpstreamFailed { .. } => {
                 Some("fix the failure of the previous command in the pipeline first".to_string())
+            }
+            PmError::ImageRejected { .. } => Some(
+                "do not use this image; if it needs device nodes or setuid files, validate again with --allow-devices / --allow-setuid".to_string(),
+            ),
+            PmError::Unreadable { .. } => {
+                Some("check the path and its permissions".to_string())
             }
             PmError::Io { .. } => None,
             PmError::BwMissing { .. } => Some(
@@ -328,6 +350,8 @@ impl PmError {
                 field,
                 available,
             } => json!({"item": item, "field": field, "available": available}),
+            PmError::ImageRejected { violations } => json!({"violations": violations}),
+            PmError::Unreadable { path, .. } => json!({"path": path}),
             _ => json!({}),
         };
         match value {
@@ -335,6 +359,21 @@ impl PmError {
             _ => Map::new(),
         }
     }
+}
+
+/// `image rejected: 2 violations` and one line per violation, so the human
+/// error lists every one of them.
+fn rejection_message(violations: &[crate::image::validate::Violation]) -> String {
+    let mut text = format!(
+        "image rejected: {} violation{}",
+        violations.len(),
+        if violations.len() == 1 { "" } else { "s" }
+    );
+    for v in violations {
+        text.push_str("\n  ");
+        text.push_str(&v.line());
+    }
+    text
 }
 
 /// The code, exit code, message, hint and details of any error, typed or not.

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod archives;
 mod bw_fixture;
 mod concurrency;
 mod config;
@@ -10,4 +11,5 @@ mod crash;
 mod generated;
 mod lock;
 mod state;
+mod validate;
 mod vault;
