@@ -78,6 +78,70 @@ pub static KEYS: &[KeyDef] = &[
         default: |_| Value::Str("text".to_string()),
         doc: "format of the logs on stderr",
     },
+    // `pm image validate` limits and policy (flags of the same names override).
+    KeyDef {
+        key: "image.max_unpacked_size",
+        env: "PM_IMAGE_MAX_UNPACKED_SIZE",
+        kind: Kind::Bytes,
+        default: |_| Value::Int(8 << 30),
+        doc: "most bytes of file data an image may unpack to",
+    },
+    KeyDef {
+        key: "image.max_entries",
+        env: "PM_IMAGE_MAX_ENTRIES",
+        kind: Kind::Int,
+        default: |_| Value::Int(100_000),
+        doc: "most entries in an image (and files plus directories it creates)",
+    },
+    KeyDef {
+        key: "image.max_path_length",
+        env: "PM_IMAGE_MAX_PATH_LENGTH",
+        kind: Kind::Int,
+        default: |_| Value::Int(4096),
+        doc: "most bytes in an entry name or link target",
+    },
+    KeyDef {
+        key: "image.max_component_length",
+        env: "PM_IMAGE_MAX_COMPONENT_LENGTH",
+        kind: Kind::Int,
+        default: |_| Value::Int(255),
+        doc: "most bytes in one path component",
+    },
+    KeyDef {
+        key: "image.max_depth",
+        env: "PM_IMAGE_MAX_DEPTH",
+        kind: Kind::Int,
+        default: |_| Value::Int(256),
+        doc: "most directory levels in an entry name",
+    },
+    KeyDef {
+        key: "image.max_symlink_hops",
+        env: "PM_IMAGE_MAX_SYMLINK_HOPS",
+        kind: Kind::Int,
+        default: |_| Value::Int(40),
+        doc: "most symlinks followed resolving one link (like the kernel)",
+    },
+    KeyDef {
+        key: "image.max_compression_ratio",
+        env: "PM_IMAGE_MAX_COMPRESSION_RATIO",
+        kind: Kind::Int,
+        default: |_| Value::Int(100),
+        doc: "most decompressed bytes per compressed byte, past the first MiB (0 = off)",
+    },
+    KeyDef {
+        key: "image.allow_devices",
+        env: "PM_IMAGE_ALLOW_DEVICES",
+        kind: Kind::Bool,
+        default: |_| Value::Bool(false),
+        doc: "accept device nodes and FIFOs in images",
+    },
+    KeyDef {
+        key: "image.allow_setuid",
+        env: "PM_IMAGE_ALLOW_SETUID",
+        kind: Kind::Bool,
+        default: |_| Value::Bool(false),
+        doc: "accept setuid and setgid files in images (still reported)",
+    },
 ];
 
 /// A resolved value.

@@ -94,6 +94,18 @@ pub enum PmError {
     #[error("the previous command failed ({code}): {message}")]
     UpstreamFailed { code: String, message: String },
 
+    #[error("{}", rejection_message(violations))]
+    ImageRejected {
+        violations: Vec<crate::image::validate::Violation>,
+    },
+
+    #[error("cannot read {path}: {source}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{message}")]
     Io {
         message: String,
@@ -135,6 +147,8 @@ impl PmError {
             PmError::NotFound { .. } => "not_found",
             PmError::BadInputDocument { .. } => "bad_input_document",
             PmError::UpstreamFailed { .. } => "upstream_failed",
+            PmError::ImageRejected { .. } => "image_rejected",
+            PmError::Unreadable { .. } => "unreadable",
             PmError::Io { .. } => "io_error",
         }
     }
@@ -147,6 +161,8 @@ impl PmError {
             PmError::NotFound { .. } => ExitCode::NotFound,
             PmError::BadInputDocument { .. } => ExitCode::Rejected,
             PmError::UpstreamFailed { .. } => ExitCode::Precondition,
+            PmError::ImageRejected { .. } => ExitCode::Rejected,
+            PmError::Unreadable { .. } => ExitCode::NotFound,
             PmError::Io { .. } => ExitCode::Failure,
         }
     }
@@ -176,6 +192,12 @@ impl PmError {
             PmError::UpstreamFailed { .. } => {
                 Some("fix the failure of the previous command in the pipeline first".to_string())
             }
+            PmError::ImageRejected { .. } => Some(
+                "do not use this image; if it needs device nodes or setuid files, validate again with --allow-devices / --allow-setuid".to_string(),
+            ),
+            PmError::Unreadable { .. } => {
+                Some("check the path and its permissions".to_string())
+            }
             PmError::Io { .. } => None,
         }
     }
@@ -194,6 +216,8 @@ impl PmError {
                 "waited_secs": waited.as_secs_f64(),
             }),
             PmError::UpstreamFailed { code, .. } => json!({"upstream_code": code}),
+            PmError::ImageRejected { violations } => json!({"violations": violations}),
+            PmError::Unreadable { path, .. } => json!({"path": path}),
             _ => json!({}),
         };
         match value {
@@ -201,6 +225,21 @@ impl PmError {
             _ => Map::new(),
         }
     }
+}
+
+/// `image rejected: 2 violations` and one line per violation, so the human
+/// error lists every one of them.
+fn rejection_message(violations: &[crate::image::validate::Violation]) -> String {
+    let mut text = format!(
+        "image rejected: {} violation{}",
+        violations.len(),
+        if violations.len() == 1 { "" } else { "s" }
+    );
+    for v in violations {
+        text.push_str("\n  ");
+        text.push_str(&v.line());
+    }
+    text
 }
 
 /// The code, exit code, message, hint and details of any error, typed or not.

@@ -2,3 +2,4 @@
 //! get there (fetch), how they are judged (validate) and unpacked (unpack).
 
 pub mod store;
+pub mod validate;

@@ -48,6 +48,21 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX image_sources_digest ON image_sources (digest);
     "#,
+    // image_validations: the latest verdict of `pm image validate` on a
+    // stored image, so `activate` can refuse what was not validated safe.
+    r#"
+    CREATE TABLE image_validations (
+        digest         TEXT PRIMARY KEY REFERENCES images (digest) ON DELETE CASCADE,
+        verdict        TEXT    NOT NULL CHECK (verdict IN ('safe', 'rejected')),
+        rules_version  INTEGER NOT NULL,       -- validate::RULES_VERSION
+        limits         TEXT    NOT NULL,       -- JSON [limits, policy] in force
+        entries        INTEGER NOT NULL,
+        unpacked_bytes INTEGER NOT NULL,
+        violations     TEXT    NOT NULL,       -- JSON array of {rule, path, detail}
+        report         TEXT    NOT NULL,       -- the whole report, JSON
+        validated_at   INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -1,0 +1,272 @@
+//! `pm image ...`: root-filesystem images.
+
+use crate::context::Context;
+use crate::output::Outcome;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct ImageArgs {
+    #[command(subcommand)]
+    pub verb: ImageVerb,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImageVerb {
+    /// Check an image as hostile input, in one streaming pass; list every violation
+    Validate(validate::ValidateArgs),
+}
+
+impl ImageVerb {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ImageVerb::Validate(_) => "validate",
+        }
+    }
+
+    pub fn is_mutating(&self) -> bool {
+        match self {
+            // It records the verdict on a stored image.
+            ImageVerb::Validate(_) => true,
+        }
+    }
+}
+
+pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
+    match args.verb {
+        ImageVerb::Validate(args) => validate::run(args, ctx),
+    }
+}
+
+/// `pm image validate <IMAGE|FILE|->`.
+pub mod validate {
+    use crate::config::parse_bytes;
+    use crate::context::Context;
+    use crate::error::PmError;
+    use crate::image::store::{ImageRecord, ImageStore};
+    use crate::image::validate::{
+        Limits, Policy, Report, record_validation, validate_file, validation_for,
+    };
+    use crate::input;
+    use crate::output::{Outcome, Render};
+    use anyhow::Result;
+    use clap::Args;
+    use serde::Serialize;
+    use std::path::{Path, PathBuf};
+
+    #[derive(Debug, Args)]
+    #[command(after_help = "\
+Accepts tar, tar.gz and tar.zst, recognised by their magic bytes. A stored
+image gets its verdict recorded (re-running with the same limits answers
+from the record, \"changed\": false); a plain file records nothing.
+Exit code 3 (image_rejected) when the image breaks any rule; every
+violation is listed, in JSON under error.violations.")]
+    pub struct ValidateArgs {
+        /// A stored image (short id, digest or source), an archive file, or `-` for the JSON of a previous pm command on stdin
+        #[arg(value_name = "IMAGE|FILE|-")]
+        pub target: String,
+        /// Most bytes of file data the image may unpack to [config: image.max_unpacked_size, default 8GiB]
+        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+        pub max_unpacked_size: Option<u64>,
+        /// Most entries [config: image.max_entries, default 100000]
+        #[arg(long, value_name = "N")]
+        pub max_entries: Option<u64>,
+        /// Most bytes in an entry name or link target [config: image.max_path_length, default 4096]
+        #[arg(long, value_name = "BYTES")]
+        pub max_path_length: Option<u64>,
+        /// Most bytes in one path component [config: image.max_component_length, default 255]
+        #[arg(long, value_name = "BYTES")]
+        pub max_component_length: Option<u64>,
+        /// Most directory levels in an entry name [config: image.max_depth, default 256]
+        #[arg(long, value_name = "N")]
+        pub max_depth: Option<u64>,
+        /// Most symlinks followed resolving one link [config: image.max_symlink_hops, default 40]
+        #[arg(long, value_name = "N")]
+        pub max_symlink_hops: Option<u32>,
+        /// Most decompressed bytes per compressed byte, past the first MiB; 0 = off [config: image.max_compression_ratio, default 100]
+        #[arg(long, value_name = "N")]
+        pub max_compression_ratio: Option<u64>,
+        /// Accept device nodes and FIFOs [config: image.allow_devices]
+        #[arg(long)]
+        pub allow_devices: bool,
+        /// Accept setuid and setgid files; they are still reported [config: image.allow_setuid]
+        #[arg(long)]
+        pub allow_setuid: bool,
+    }
+
+    fn parse_size(text: &str) -> std::result::Result<u64, String> {
+        parse_bytes(text).ok_or_else(|| "expected a size such as 512MiB or 8GiB".to_string())
+    }
+
+    impl ValidateArgs {
+        /// Config values, overridden by the flags given for this run.
+        fn limits(&self, ctx: &Context) -> (Limits, Policy) {
+            let mut limits = Limits::from_config(&ctx.config);
+            let overrides = [
+                (self.max_unpacked_size, &mut limits.max_unpacked_bytes),
+                (self.max_entries, &mut limits.max_entries),
+                (self.max_path_length, &mut limits.max_path_len),
+                (self.max_component_length, &mut limits.max_component_len),
+                (self.max_depth, &mut limits.max_depth),
+                (self.max_compression_ratio, &mut limits.max_ratio),
+            ];
+            for (flag, slot) in overrides {
+                if let Some(value) = flag {
+                    *slot = value;
+                }
+            }
+            if let Some(hops) = self.max_symlink_hops {
+                limits.max_symlink_hops = hops;
+            }
+            let mut policy = Policy::from_config(&ctx.config);
+            policy.allow_devices |= self.allow_devices;
+            policy.allow_setuid |= self.allow_setuid;
+            (limits, policy)
+        }
+    }
+
+    /// What is validated.
+    enum Target {
+        Stored(ImageRecord),
+        File(PathBuf),
+    }
+
+    pub fn run(args: ValidateArgs, ctx: &mut Context) -> Result<Outcome> {
+        let (limits, policy) = args.limits(ctx);
+        let target = resolve_target(ctx, &args.target)?;
+        let (report, image, path, changed, recorded) = match target {
+            Target::Stored(image) => {
+                let known = validation_for(ctx.state()?, &image.digest)?
+                    .filter(|r| r.matches(&limits, &policy));
+                match known {
+                    Some(record) => {
+                        let path = image.path.clone();
+                        (record.report, Some(image), path, false, true)
+                    }
+                    None => {
+                        let report = checked(&image.path, &limits, &policy)?;
+                        let _lock = ctx.lock()?;
+                        record_validation(ctx.state()?, &image.digest, &report)?;
+                        let path = image.path.clone();
+                        (report, Some(image), path, true, true)
+                    }
+                }
+            }
+            Target::File(path) => {
+                let report = checked(&path, &limits, &policy)?;
+                (report, None, path, false, false)
+            }
+        };
+        if !report.is_safe() {
+            return Err(report.rejection().into());
+        }
+        Outcome::of(&Validated {
+            changed,
+            recorded,
+            id: image.as_ref().map(|i| i.id.clone()),
+            digest: image.as_ref().map(|i| i.digest.clone()),
+            path,
+            report,
+        })
+    }
+
+    fn checked(path: &Path, limits: &Limits, policy: &Policy) -> Result<Report> {
+        tracing::info!(path = %path.display(), "image_validate_start");
+        let report = validate_file(path, limits, policy);
+        match &report {
+            Ok(r) => tracing::info!(
+                path = %path.display(),
+                verdict = ?r.verdict,
+                violations = r.violations.len(),
+                entries = r.counts.entries,
+                "image_validate_complete"
+            ),
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "image_validate_failed"),
+        }
+        report
+    }
+
+    /// `-`: the JSON of a previous command (its `digest`, `id` or `path`);
+    /// otherwise a stored image by id, digest or source, else a file.
+    fn resolve_target(ctx: &mut Context, reference: &str) -> Result<Target> {
+        if reference == "-" {
+            let doc = input::read_document(std::io::stdin().lock())?;
+            if let Ok(digest) = input::string_field(&doc, &["digest", "id"]) {
+                return Ok(Target::Stored(stored(ctx, &digest)?));
+            }
+            let path = input::string_field(&doc, &["path"])?;
+            return Ok(Target::File(PathBuf::from(path)));
+        }
+        match stored(ctx, reference) {
+            Ok(image) => return Ok(Target::Stored(image)),
+            Err(e) if !is_not_found(&e) => return Err(e),
+            Err(_) => {}
+        }
+        let path = Path::new(reference);
+        if let Ok(absolute) = std::fs::canonicalize(path)
+            && let Ok(image) = stored(ctx, &absolute.display().to_string())
+        {
+            return Ok(Target::Stored(image));
+        }
+        if path.exists() || path.is_symlink() {
+            return Ok(Target::File(path.to_path_buf()));
+        }
+        Err(PmError::not_found(
+            format!("image or file {reference:?}"),
+            Some("give a stored image (see `pm image list`), an archive file, or `-`".to_string()),
+        )
+        .into())
+    }
+
+    fn stored(ctx: &mut Context, reference: &str) -> Result<ImageRecord> {
+        let state = ctx.state()?;
+        ImageStore::for_state(state.path()).resolve(state, reference)
+    }
+
+    fn is_not_found(e: &anyhow::Error) -> bool {
+        matches!(e.downcast_ref::<PmError>(), Some(PmError::NotFound { .. }))
+    }
+
+    /// The result of a successful validation.
+    #[derive(Serialize)]
+    struct Validated {
+        changed: bool,
+        /// Whether the verdict is in the state (stored images only).
+        recorded: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        digest: Option<String>,
+        path: PathBuf,
+        #[serde(flatten)]
+        report: Report,
+    }
+
+    impl Render for Validated {
+        fn human(&self) -> String {
+            let r = &self.report;
+            let what = match &self.id {
+                Some(id) => format!("image {id}"),
+                None => self.path.display().to_string(),
+            };
+            let format = r.format.map(|f| f.to_string()).unwrap_or_default();
+            let mut out = format!(
+                "{what}: safe ({format}, {} entries: {} files, {} directories, {} symlinks, {} hardlinks, {} special; {} bytes unpacked)\n",
+                r.counts.entries,
+                r.counts.files,
+                r.counts.directories,
+                r.counts.symlinks,
+                r.counts.hardlinks,
+                r.counts.special,
+                r.unpacked_bytes
+            );
+            for notice in &r.notices {
+                out.push_str(&format!("  note: {}\n", notice.line()));
+            }
+            if self.recorded && !self.changed {
+                out.push_str("  (already validated with these limits)\n");
+            }
+            out
+        }
+    }
+}
