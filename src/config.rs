@@ -142,6 +142,56 @@ pub static KEYS: &[KeyDef] = &[
         default: |_| Value::Bool(false),
         doc: "accept setuid and setgid files in images (still reported)",
     },
+    // pool/activate (issue 6)
+    KeyDef {
+        key: "pool.backend",
+        env: "PM_POOL_BACKEND",
+        kind: Kind::Choice(&["auto", "thin", "dir"]),
+        default: |_| Value::Str("auto".to_string()),
+        doc: "where activations live: thin (device-mapper), dir (directory copies), auto (thin when device-mapper is present)",
+    },
+    KeyDef {
+        key: "pool.name",
+        env: "PM_POOL_NAME",
+        kind: Kind::Str,
+        default: |_| Value::Str("pm".to_string()),
+        doc: "prefix of every device-mapper name pm creates (<name>-pool, <name>-thin-<id>)",
+    },
+    KeyDef {
+        key: "pool.block_size",
+        env: "PM_POOL_BLOCK_SIZE",
+        kind: Kind::Bytes,
+        default: |_| Value::Int(64 << 10),
+        doc: "thin pool data block size (a multiple of 64KiB)",
+    },
+    KeyDef {
+        key: "pool.low_water_mark",
+        env: "PM_POOL_LOW_WATER_MARK",
+        kind: Kind::Int,
+        default: |_| Value::Int(0),
+        doc: "free data blocks below which the kernel raises a pool event",
+    },
+    KeyDef {
+        key: "pool.volume_size",
+        env: "PM_POOL_VOLUME_SIZE",
+        kind: Kind::Bytes,
+        default: |_| Value::Int(2 << 30),
+        doc: "virtual size of each image's thin volume (and so of each snapshot)",
+    },
+    KeyDef {
+        key: "pool.max_data_percent",
+        env: "PM_POOL_MAX_DATA_PERCENT",
+        kind: Kind::Int,
+        default: |_| Value::Int(90),
+        doc: "refuse new volumes and snapshots when pool data usage is above this",
+    },
+    KeyDef {
+        key: "pool.max_metadata_percent",
+        env: "PM_POOL_MAX_METADATA_PERCENT",
+        kind: Kind::Int,
+        default: |_| Value::Int(80),
+        doc: "refuse new volumes and snapshots when pool metadata usage is above this",
+    },
 ];
 
 /// A resolved value.

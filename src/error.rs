@@ -105,6 +105,39 @@ pub enum PmError {
         #[source]
         source: std::io::Error,
     },
+    // pool/activate (issue 6)
+    #[error("no thin pool is set up")]
+    NoPool,
+
+    #[error("a pool named {name:?} already exists with other settings: {differs}")]
+    PoolConflict { name: String, differs: String },
+
+    #[error("the pool is {what} full ({percent:.1}% used, limit {limit}%)")]
+    PoolFull {
+        what: &'static str,
+        percent: f64,
+        limit: i64,
+    },
+
+    #[error("the pool still holds {activations} activation(s)")]
+    PoolInUse { activations: usize },
+
+    #[error("device-mapper is not available: {reason}")]
+    DeviceMapperUnavailable { reason: String },
+
+    #[error("image {image} has not been validated as safe")]
+    ImageNotValidated { image: String },
+
+    #[error("the archive was refused while unpacking: {count} violation(s)", count = violations.len())]
+    UnpackRefused {
+        violations: Vec<crate::image::validate::Violation>,
+    },
+
+    #[error("{what} stayed busy after {attempts} attempts")]
+    DeviceBusy { what: String, attempts: u32 },
+
+    #[error("{tool} failed: {message}")]
+    ToolFailed { tool: String, message: String },
 
     #[error("{message}")]
     Io {
@@ -149,6 +182,15 @@ impl PmError {
             PmError::UpstreamFailed { .. } => "upstream_failed",
             PmError::ImageRejected { .. } => "image_rejected",
             PmError::Unreadable { .. } => "unreadable",
+            PmError::NoPool => "no_pool",
+            PmError::PoolConflict { .. } => "pool_conflict",
+            PmError::PoolFull { .. } => "pool_full",
+            PmError::PoolInUse { .. } => "pool_in_use",
+            PmError::DeviceMapperUnavailable { .. } => "device_mapper_unavailable",
+            PmError::ImageNotValidated { .. } => "image_not_validated",
+            PmError::UnpackRefused { .. } => "unpack_refused",
+            PmError::DeviceBusy { .. } => "device_busy",
+            PmError::ToolFailed { .. } => "tool_failed",
             PmError::Io { .. } => "io_error",
         }
     }
@@ -163,6 +205,16 @@ impl PmError {
             PmError::UpstreamFailed { .. } => ExitCode::Precondition,
             PmError::ImageRejected { .. } => ExitCode::Rejected,
             PmError::Unreadable { .. } => ExitCode::NotFound,
+            PmError::NoPool
+            | PmError::PoolConflict { .. }
+            | PmError::PoolFull { .. }
+            | PmError::PoolInUse { .. }
+            | PmError::ImageNotValidated { .. } => ExitCode::Precondition,
+            PmError::DeviceMapperUnavailable { .. } | PmError::ToolFailed { .. } => {
+                ExitCode::ToolUnavailable
+            }
+            PmError::UnpackRefused { .. } => ExitCode::Rejected,
+            PmError::DeviceBusy { .. } => ExitCode::Transient,
             PmError::Io { .. } => ExitCode::Failure,
         }
     }
@@ -198,6 +250,32 @@ impl PmError {
             PmError::Unreadable { .. } => {
                 Some("check the path and its permissions".to_string())
             }
+            PmError::NoPool => Some(
+                "create one with `pm pool create --loop-dir DIR` (or --data DEV --metadata DEV), or use --backend dir"
+                    .to_string(),
+            ),
+            PmError::PoolConflict { .. } => Some(
+                "use the existing pool, or `pm pool destroy` it first".to_string(),
+            ),
+            PmError::PoolFull { .. } => Some(
+                "deactivate what is no longer needed, `pm image gc`, or raise pool.max_data_percent / pool.max_metadata_percent".to_string(),
+            ),
+            PmError::PoolInUse { .. } => Some(
+                "deactivate the activations first (`pm image deactivate`), or pass --force".to_string(),
+            ),
+            PmError::DeviceMapperUnavailable { .. } => Some(
+                "load dm-thin-pool (modprobe dm-thin-pool) and run as root, or use --backend dir".to_string(),
+            ),
+            PmError::ImageNotValidated { .. } => Some(
+                "run `pm image validate IMAGE` first, or pass --validate".to_string(),
+            ),
+            PmError::UnpackRefused { .. } => Some(
+                "the stored archive changed since it was validated: remove it and fetch it again".to_string(),
+            ),
+            PmError::DeviceBusy { .. } => {
+                Some("something still holds the device; try again later".to_string())
+            }
+            PmError::ToolFailed { .. } => Some("run again with -vv for the tool's output".to_string()),
             PmError::Io { .. } => None,
         }
     }
@@ -218,6 +296,7 @@ impl PmError {
             PmError::UpstreamFailed { code, .. } => json!({"upstream_code": code}),
             PmError::ImageRejected { violations } => json!({"violations": violations}),
             PmError::Unreadable { path, .. } => json!({"path": path}),
+            PmError::UnpackRefused { violations } => json!({"violations": violations}),
             _ => json!({}),
         };
         match value {

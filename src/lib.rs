@@ -16,3 +16,4 @@ pub mod output;
 pub mod progress;
 pub mod secret;
 pub mod state;
+pub mod pool;

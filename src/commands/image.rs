@@ -15,12 +15,18 @@ pub struct ImageArgs {
 pub enum ImageVerb {
     /// Check an image as hostile input, in one streaming pass; list every violation
     Validate(validate::ValidateArgs),
+    /// Make a validated image usable: a thin snapshot (or a directory copy) of its base volume
+    Activate(super::activation::ActivateArgs),
+    /// Remove an activation's snapshot or copy
+    Deactivate(super::activation::DeactivateArgs),
 }
 
 impl ImageVerb {
     pub fn name(&self) -> &'static str {
         match self {
             ImageVerb::Validate(_) => "validate",
+            ImageVerb::Activate(_) => "activate",
+            ImageVerb::Deactivate(_) => "deactivate",
         }
     }
 
@@ -28,6 +34,7 @@ impl ImageVerb {
         match self {
             // It records the verdict on a stored image.
             ImageVerb::Validate(_) => true,
+            ImageVerb::Activate(_) | ImageVerb::Deactivate(_) => true,
         }
     }
 }
@@ -35,6 +42,8 @@ impl ImageVerb {
 pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
     match args.verb {
         ImageVerb::Validate(args) => validate::run(args, ctx),
+        ImageVerb::Activate(args) => super::activation::activate(args, ctx),
+        ImageVerb::Deactivate(args) => super::activation::deactivate(args, ctx),
     }
 }
 

@@ -3,3 +3,4 @@
 
 pub mod store;
 pub mod validate;
+pub mod unpack;
