@@ -8,7 +8,7 @@ use crate::image::unpack;
 use crate::image::validate::{Limits, Policy, record_validation, validate_file, validation_for};
 use crate::input;
 use crate::output::{Outcome, Render};
-use crate::pool::{self, Activated, ActivateRequest, Deactivated, PoolSettings};
+use crate::pool::{self, ActivateRequest, Activated, Deactivated, PoolSettings};
 use crate::progress::Progress;
 use anyhow::Result;
 use clap::Args;
@@ -125,7 +125,11 @@ fn resolve_image(ctx: &mut Context, reference: &str) -> Result<ImageRecord> {
 
 /// The limits and policy the image was found safe under; validates first
 /// when asked and no verdict exists.
-fn safe_verdict(ctx: &mut Context, image: &ImageRecord, validate: bool) -> Result<(Limits, Policy)> {
+fn safe_verdict(
+    ctx: &mut Context,
+    image: &ImageRecord,
+    validate: bool,
+) -> Result<(Limits, Policy)> {
     if let Some(record) = validation_for(ctx.state()?, &image.digest)? {
         if record.is_safe() {
             return Ok((record.report.limits.clone(), record.report.policy.clone()));
@@ -160,8 +164,15 @@ impl Render for Activated {
         for r in &self.reconciled {
             out.push_str(&format!("reconciled: {} {}\n", r.action, r.subject));
         }
-        let verb = if self.changed { "activated" } else { "already active" };
-        out.push_str(&format!("{verb}: {} (id {}) of image {}\n", a.name, a.id, a.image));
+        let verb = if self.changed {
+            "activated"
+        } else {
+            "already active"
+        };
+        out.push_str(&format!(
+            "{verb}: {} (id {}) of image {}\n",
+            a.name, a.id, a.image
+        ));
         match (&a.device, a.snapshot_id) {
             (Some(device), Some(snap)) => out.push_str(&format!(
                 "  backend thin: device {} ({}), snapshot id {snap}\n",

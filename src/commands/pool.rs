@@ -44,7 +44,12 @@ impl PoolVerb {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Block device for the pool's data
-    #[arg(long, value_name = "DEV", requires = "metadata", conflicts_with = "loop_dir")]
+    #[arg(
+        long,
+        value_name = "DEV",
+        requires = "metadata",
+        conflicts_with = "loop_dir"
+    )]
     pub data: Option<PathBuf>,
     /// Block device for the pool's metadata (its start is zeroed)
     #[arg(long, value_name = "DEV", requires = "data")]
@@ -108,7 +113,11 @@ pub fn run(args: PoolArgs, ctx: &mut Context) -> Result<Outcome> {
         PoolVerb::Status => Outcome::of(&admin::pool_status(ctx.state()?, &settings)?),
         PoolVerb::Destroy(destroy) => {
             let _lock = ctx.lock()?;
-            Outcome::of(&admin::destroy_pool(ctx.state()?, &settings, destroy.force)?)
+            Outcome::of(&admin::destroy_pool(
+                ctx.state()?,
+                &settings,
+                destroy.force,
+            )?)
         }
     }
 }
@@ -116,7 +125,11 @@ pub fn run(args: PoolArgs, ctx: &mut Context) -> Result<Outcome> {
 impl Render for PoolCreated {
     fn human(&self) -> String {
         let p = &self.pool;
-        let verb = if self.changed { "created" } else { "already exists:" };
+        let verb = if self.changed {
+            "created"
+        } else {
+            "already exists:"
+        };
         format!(
             "pool {verb} {}-pool (data {} {} bytes, metadata {} {} bytes, block {} bytes)\n",
             p.name,

@@ -2,5 +2,5 @@
 //! get there (fetch), how they are judged (validate) and unpacked (unpack).
 
 pub mod store;
-pub mod validate;
 pub mod unpack;
+pub mod validate;

@@ -97,7 +97,8 @@ pub fn unpack_file(
     progress: &dyn Progress,
     after_first_file: &mut dyn FnMut(),
 ) -> Result<UnpackStats> {
-    let file = File::open(blob).map_err(|e| PmError::io(format!("cannot open {}", blob.display()), e))?;
+    let file =
+        File::open(blob).map_err(|e| PmError::io(format!("cannot open {}", blob.display()), e))?;
     progress.set_total(file.metadata().map(|m| m.len()).unwrap_or(0));
     let counted = Counting {
         inner: file,
@@ -187,21 +188,32 @@ fn write_entry(
     use tar::EntryType as T;
     let header = entry.header().clone();
     let kind = header.entry_type();
-    if matches!(kind, T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink) {
+    if matches!(
+        kind,
+        T::XGlobalHeader | T::XHeader | T::GNULongName | T::GNULongLink
+    ) {
         return Ok(false);
     }
     let path = entry.path().map_err(corrupt)?.into_owned();
     let mode = header.mode().unwrap_or(0o644) & 0o7777;
     let mtime = header.mtime().unwrap_or(0) as i64;
     let owner = if as_root {
-        Some((header.uid().unwrap_or(0) as u32, header.gid().unwrap_or(0) as u32))
+        Some((
+            header.uid().unwrap_or(0) as u32,
+            header.gid().unwrap_or(0) as u32,
+        ))
     } else {
         None
     };
     let Some((parent_path, name)) = split(&path) else {
         // The root directory itself: its metadata only.
         if kind == T::Directory {
-            dirs.push(DirMeta { path: PathBuf::new(), mode, owner, mtime });
+            dirs.push(DirMeta {
+                path: PathBuf::new(),
+                mode,
+                owner,
+                mtime,
+            });
         }
         return Ok(false);
     };
@@ -217,7 +229,12 @@ fn write_entry(
                     return Err(err).with_context(|| format!("mkdir {}", path.display()));
                 }
             }
-            dirs.push(DirMeta { path, mode, owner, mtime });
+            dirs.push(DirMeta {
+                path,
+                mode,
+                owner,
+                mtime,
+            });
             Ok(false)
         }
         T::Regular | T::Continuous => {
@@ -227,7 +244,11 @@ fn write_entry(
                 libc::openat(
                     parent.as_raw_fd(),
                     cname.as_ptr(),
-                    libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+                    libc::O_WRONLY
+                        | libc::O_CREAT
+                        | libc::O_EXCL
+                        | libc::O_NOFOLLOW
+                        | libc::O_CLOEXEC,
                     0o600,
                 )
             };
@@ -252,7 +273,8 @@ fn write_entry(
             let ctarget = CString::new(target.as_os_str().as_bytes())
                 .context("symlink target has a NUL byte")?;
             // SAFETY: valid fd and NUL-terminated strings.
-            let rc = unsafe { libc::symlinkat(ctarget.as_ptr(), parent.as_raw_fd(), cname.as_ptr()) };
+            let rc =
+                unsafe { libc::symlinkat(ctarget.as_ptr(), parent.as_raw_fd(), cname.as_ptr()) };
             if rc != 0 {
                 return Err(std::io::Error::last_os_error())
                     .with_context(|| format!("symlink {}", path.display()));
@@ -260,13 +282,24 @@ fn write_entry(
             if let Some((uid, gid)) = owner {
                 // SAFETY: valid fd and name; the link itself, not its target.
                 unsafe {
-                    libc::fchownat(parent.as_raw_fd(), cname.as_ptr(), uid, gid, libc::AT_SYMLINK_NOFOLLOW)
+                    libc::fchownat(
+                        parent.as_raw_fd(),
+                        cname.as_ptr(),
+                        uid,
+                        gid,
+                        libc::AT_SYMLINK_NOFOLLOW,
+                    )
                 };
             }
             let times = [timespec(mtime), timespec(mtime)];
             // SAFETY: valid fd, name and a two-element timespec array.
             unsafe {
-                libc::utimensat(parent.as_raw_fd(), cname.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW)
+                libc::utimensat(
+                    parent.as_raw_fd(),
+                    cname.as_ptr(),
+                    times.as_ptr(),
+                    libc::AT_SYMLINK_NOFOLLOW,
+                )
             };
             Ok(false)
         }
@@ -283,11 +316,18 @@ fn write_entry(
             remove_existing(&parent, &cname)?;
             // SAFETY: valid fds and names; flags 0 never follows a final symlink.
             let rc = unsafe {
-                libc::linkat(tparent.as_raw_fd(), ctname.as_ptr(), parent.as_raw_fd(), cname.as_ptr(), 0)
+                libc::linkat(
+                    tparent.as_raw_fd(),
+                    ctname.as_ptr(),
+                    parent.as_raw_fd(),
+                    cname.as_ptr(),
+                    0,
+                )
             };
             if rc != 0 {
-                return Err(std::io::Error::last_os_error())
-                    .with_context(|| format!("hardlink {} -> {}", path.display(), target.display()));
+                return Err(std::io::Error::last_os_error()).with_context(|| {
+                    format!("hardlink {} -> {}", path.display(), target.display())
+                });
             }
             Ok(false)
         }
@@ -345,7 +385,12 @@ fn timespec(secs: i64) -> libc::timespec {
 fn open_dir_plain(path: &Path) -> Result<OwnedFd> {
     let c = CString::new(path.as_os_str().as_bytes()).context("NUL in path")?;
     // SAFETY: NUL-terminated path.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
     if fd < 0 {
         return Err(std::io::Error::last_os_error())
             .with_context(|| format!("cannot open {}", path.display()));
@@ -357,7 +402,11 @@ fn open_dir_plain(path: &Path) -> Result<OwnedFd> {
 /// openat2(root, path, RESOLVE_IN_ROOT): the kernel treats `root` as `/`
 /// for every step, symlinks and `..` included.
 fn resolve_in_root(root: &OwnedFd, path: &Path, flags: i32) -> Result<OwnedFd> {
-    let text = if path.as_os_str().is_empty() { Path::new(".") } else { path };
+    let text = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
     let c = CString::new(text.as_os_str().as_bytes()).context("NUL in path")?;
     let how = OpenHow {
         flags: (flags | libc::O_CLOEXEC) as u64,
@@ -394,7 +443,9 @@ fn ensure_dir(root: &OwnedFd, path: &Path) -> Result<OwnedFd> {
     let mut current = PathBuf::new();
     let mut fd = resolve_in_root(root, &current, dir_flags)?;
     for part in path.components() {
-        let Component::Normal(name) = part else { continue };
+        let Component::Normal(name) = part else {
+            continue;
+        };
         current.push(name);
         match resolve_in_root(root, &current, dir_flags) {
             Ok(next) => fd = next,

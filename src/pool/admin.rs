@@ -40,7 +40,10 @@ fn loop_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 fn describe(settings: &PoolSettings, devices: &PoolDevices) -> Result<PoolRecord> {
     if settings.block_size == 0 || settings.block_size % (64 << 10) != 0 {
         return Err(PmError::usage(
-            format!("pool.block_size {} is not a multiple of 64KiB", settings.block_size),
+            format!(
+                "pool.block_size {} is not a multiple of 64KiB",
+                settings.block_size
+            ),
             Some("use 64KiB, 128KiB, ... 1GiB".to_string()),
         )
         .into());
@@ -54,7 +57,13 @@ fn describe(settings: &PoolSettings, devices: &PoolDevices) -> Result<PoolRecord
             );
             #[cfg(not(target_os = "linux"))]
             let (data_bytes, metadata_bytes) = (0, 0);
-            (data.clone(), metadata.clone(), false, data_bytes, metadata_bytes)
+            (
+                data.clone(),
+                metadata.clone(),
+                false,
+                data_bytes,
+                metadata_bytes,
+            )
         }
         PoolDevices::LoopFiles {
             dir,
@@ -92,7 +101,10 @@ pub fn create_pool(
         if existing.data_dev != wanted.data_dev || existing.metadata_dev != wanted.metadata_dev {
             return Err(PmError::PoolConflict {
                 name: settings.name.clone(),
-                differs: format!("it uses {} and {}", existing.data_dev, existing.metadata_dev),
+                differs: format!(
+                    "it uses {} and {}",
+                    existing.data_dev, existing.metadata_dev
+                ),
             }
             .into());
         }
@@ -106,7 +118,12 @@ pub fn create_pool(
 }
 
 #[cfg(not(target_os = "linux"))]
-fn create_new(_: &mut State, _: &PoolSettings, _: PoolRecord, _: Vec<Repair>) -> Result<PoolCreated> {
+fn create_new(
+    _: &mut State,
+    _: &PoolSettings,
+    _: PoolRecord,
+    _: Vec<Repair>,
+) -> Result<PoolCreated> {
     Err(PmError::DeviceMapperUnavailable {
         reason: "not Linux".to_string(),
     }
@@ -123,13 +140,22 @@ fn create_new(
     super::thin::open_dm()?;
     let loop_dir = wanted
         .loop_backed
-        .then(|| Path::new(&wanted.data_dev).parent().map(|p| p.display().to_string()))
+        .then(|| {
+            Path::new(&wanted.data_dev)
+                .parent()
+                .map(|p| p.display().to_string())
+        })
         .flatten();
     let intent = state.write(|tx| {
-        begin_intent(tx, "create_pool", super::BackendKind::Thin, IntentSpec {
-            path: loop_dir.as_deref(),
-            ..IntentSpec::default()
-        })
+        begin_intent(
+            tx,
+            "create_pool",
+            super::BackendKind::Thin,
+            IntentSpec {
+                path: loop_dir.as_deref(),
+                ..IntentSpec::default()
+            },
+        )
     })?;
     let built = (|| {
         if wanted.loop_backed {
@@ -203,7 +229,9 @@ pub fn remove_pool_everywhere(
             match std::fs::remove_file(&file) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(PmError::io(format!("cannot remove {}", file.display()), e).into()),
+                Err(e) => {
+                    return Err(PmError::io(format!("cannot remove {}", file.display()), e).into());
+                }
             }
         }
     }
@@ -226,7 +254,11 @@ pub struct PoolDestroyed {
 }
 
 /// Destroys the pool; refuses while activations exist unless `force`.
-pub fn destroy_pool(state: &mut State, settings: &PoolSettings, force: bool) -> Result<PoolDestroyed> {
+pub fn destroy_pool(
+    state: &mut State,
+    settings: &PoolSettings,
+    force: bool,
+) -> Result<PoolDestroyed> {
     let Some(record) = pool_record(state, &settings.name)? else {
         return Ok(PoolDestroyed {
             name: settings.name.clone(),
@@ -238,20 +270,35 @@ pub fn destroy_pool(state: &mut State, settings: &PoolSettings, force: bool) -> 
     };
     let reconciled = reconcile::reconcile(state, settings)?;
     let thin = |b: super::BackendKind| b == super::BackendKind::Thin;
-    let activations = super::activations(state)?.into_iter().filter(|a| thin(a.backend)).count();
-    let volumes = super::volumes(state)?.into_iter().filter(|v| thin(v.backend)).count();
+    let activations = super::activations(state)?
+        .into_iter()
+        .filter(|a| thin(a.backend))
+        .count();
+    let volumes = super::volumes(state)?
+        .into_iter()
+        .filter(|v| thin(v.backend))
+        .count();
     if activations > 0 && !force {
         return Err(PmError::PoolInUse { activations }.into());
     }
     let loop_dir = record
         .loop_backed
-        .then(|| Path::new(&record.data_dev).parent().map(|p| p.display().to_string()))
+        .then(|| {
+            Path::new(&record.data_dev)
+                .parent()
+                .map(|p| p.display().to_string())
+        })
         .flatten();
     let intent = state.write(|tx| {
-        begin_intent(tx, "destroy_pool", super::BackendKind::Thin, IntentSpec {
-            path: loop_dir.as_deref(),
-            ..IntentSpec::default()
-        })
+        begin_intent(
+            tx,
+            "destroy_pool",
+            super::BackendKind::Thin,
+            IntentSpec {
+                path: loop_dir.as_deref(),
+                ..IntentSpec::default()
+            },
+        )
     })?;
     remove_pool_everywhere(state, settings, loop_dir.as_deref())?;
     state.write(|tx| finish_intent(tx, intent.id, "done"))?;
@@ -296,7 +343,10 @@ pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus>
     let usage = if view.pool_active {
         Some(thin::ThinPool::open(&record)?.usage()?)
     } else {
-        mismatches.push(format!("the pool {}-pool is in state but not in the kernel", record.name));
+        mismatches.push(format!(
+            "the pool {}-pool is in state but not in the kernel",
+            record.name
+        ));
         None
     };
     let thin_devices: Vec<ThinDevice> = view
@@ -315,7 +365,9 @@ pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus>
     }
     for (id, what) in &known {
         if !view.thins.contains_key(id) {
-            mismatches.push(format!("{what} (thin id {id}) is in state but not in the kernel"));
+            mismatches.push(format!(
+                "{what} (thin id {id}) is in state but not in the kernel"
+            ));
         }
     }
     for intent in super::open_intents(state)? {

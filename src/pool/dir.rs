@@ -44,7 +44,9 @@ pub fn remove_tree(path: &Path) -> Result<()> {
 
 /// Read-only directories inside an image would stop remove_dir_all.
 fn make_writable(path: &Path) {
-    let Ok(meta) = fs::symlink_metadata(path) else { return };
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return;
+    };
     if meta.is_dir() {
         let _ = fs::set_permissions(path, fs::Permissions::from_mode(meta.mode() | 0o700));
         if let Ok(entries) = fs::read_dir(path) {

@@ -12,7 +12,12 @@ use std::process::Command;
 /// device, where untouched blocks cost nothing.
 pub fn mkfs_ext4(device: &Path) -> Result<()> {
     let out = Command::new("mkfs.ext4")
-        .args(["-q", "-F", "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard"])
+        .args([
+            "-q",
+            "-F",
+            "-E",
+            "lazy_itable_init=1,lazy_journal_init=1,nodiscard",
+        ])
         .arg(device)
         .output()
         .map_err(|e| PmError::ToolFailed {

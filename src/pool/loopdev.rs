@@ -114,8 +114,8 @@ fn set_autoclear(device: &File, backing: &Path) -> std::io::Result<()> {
 pub fn block_device_info(path: &Path) -> Result<(libc::dev_t, u64)> {
     use std::io::{Seek, SeekFrom};
     use std::os::unix::fs::MetadataExt;
-    let meta =
-        std::fs::metadata(path).map_err(|e| PmError::io(format!("cannot stat {}", path.display()), e))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| PmError::io(format!("cannot stat {}", path.display()), e))?;
     if !meta.file_type().is_block_device() {
         return Err(PmError::usage(
             format!("{} is not a block device", path.display()),
@@ -123,7 +123,8 @@ pub fn block_device_info(path: &Path) -> Result<(libc::dev_t, u64)> {
         )
         .into());
     }
-    let mut file = File::open(path).map_err(|e| PmError::io(format!("cannot open {}", path.display()), e))?;
+    let mut file =
+        File::open(path).map_err(|e| PmError::io(format!("cannot open {}", path.display()), e))?;
     let size = file.seek(SeekFrom::End(0))?;
     Ok((meta.rdev(), size))
 }

@@ -410,7 +410,10 @@ pub fn activate(
     {
         if existing.image != request.digest {
             return Err(PmError::usage(
-                format!("the name {name:?} is already used by an activation of {}", existing.image),
+                format!(
+                    "the name {name:?} is already used by an activation of {}",
+                    existing.image
+                ),
                 Some("choose another --name, or deactivate that one first".to_string()),
             )
             .into());
@@ -428,8 +431,12 @@ pub fn activate(
     let id = new_activation_id();
     let name = request.name.unwrap_or(&id).to_string();
     let (activation, base_created) = match backend {
-        BackendKind::Dir => dir_activate(state, settings, &request, unpacker, progress, &id, &name)?,
-        BackendKind::Thin => thin_activate(state, settings, &request, unpacker, progress, &id, &name)?,
+        BackendKind::Dir => {
+            dir_activate(state, settings, &request, unpacker, progress, &id, &name)?
+        }
+        BackendKind::Thin => {
+            thin_activate(state, settings, &request, unpacker, progress, &id, &name)?
+        }
     };
     Ok(Activated {
         activation,
@@ -445,7 +452,15 @@ fn record_activation(tx: &Transaction<'_>, a: &ActivationRecord) -> Result<()> {
     tx.execute(
         "INSERT INTO activations (id, name, digest, backend, thin_id, path, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![a.id, a.name, a.image, a.backend.as_str(), a.snapshot_id, a.path, now_ms()],
+        params![
+            a.id,
+            a.name,
+            a.image,
+            a.backend.as_str(),
+            a.snapshot_id,
+            a.path,
+            now_ms()
+        ],
     )?;
     Ok(())
 }
@@ -454,7 +469,14 @@ fn record_volume(tx: &Transaction<'_>, v: &VolumeRecord) -> Result<()> {
     tx.execute(
         "INSERT INTO volumes (digest, backend, thin_id, path, size, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![v.digest, v.backend.as_str(), v.thin_id, v.path, v.size as i64, now_ms()],
+        params![
+            v.digest,
+            v.backend.as_str(),
+            v.thin_id,
+            v.path,
+            v.size as i64,
+            now_ms()
+        ],
     )?;
     Ok(())
 }
@@ -482,11 +504,16 @@ fn dir_activate(
             let path = dir::bases_dir(root).join(hex_of(request.digest));
             let path_text = path.display().to_string();
             let intent = state.write(|tx| {
-                begin_intent(tx, "create_base", BackendKind::Dir, IntentSpec {
-                    digest: Some(request.digest),
-                    path: Some(&path_text),
-                    ..IntentSpec::default()
-                })
+                begin_intent(
+                    tx,
+                    "create_base",
+                    BackendKind::Dir,
+                    IntentSpec {
+                        digest: Some(request.digest),
+                        path: Some(&path_text),
+                        ..IntentSpec::default()
+                    },
+                )
             })?;
             failpoint::hit("activate_after_intent");
             let partial = dir::partial(&path);
@@ -503,8 +530,9 @@ fn dir_activate(
                     return Err(e);
                 }
             };
-            std::fs::rename(&partial, &path)
-                .map_err(|e| PmError::io(format!("cannot move {} into place", path.display()), e))?;
+            std::fs::rename(&partial, &path).map_err(|e| {
+                PmError::io(format!("cannot move {} into place", path.display()), e)
+            })?;
             let volume = VolumeRecord {
                 digest: request.digest.to_string(),
                 backend: BackendKind::Dir,
@@ -523,12 +551,17 @@ fn dir_activate(
     let path = dir::activations_dir(root).join(id);
     let path_text = path.display().to_string();
     let intent = state.write(|tx| {
-        begin_intent(tx, "create_snapshot", BackendKind::Dir, IntentSpec {
-            digest: Some(request.digest),
-            activation: Some(id),
-            path: Some(&path_text),
-            ..IntentSpec::default()
-        })
+        begin_intent(
+            tx,
+            "create_snapshot",
+            BackendKind::Dir,
+            IntentSpec {
+                digest: Some(request.digest),
+                activation: Some(id),
+                path: Some(&path_text),
+                ..IntentSpec::default()
+            },
+        )
     })?;
     let partial = dir::partial(&path);
     if let Err(e) = dir::copy_tree(Path::new(&base.path), &partial, settings.as_root) {
@@ -591,12 +624,17 @@ fn thin_activate(
             let intent = state.write(|tx| {
                 let thin_id = allocate_thin_id(tx, &settings.name)?;
                 let dm_name = thin::thin_name(&settings.name, thin_id);
-                begin_intent(tx, "create_base", BackendKind::Thin, IntentSpec {
-                    thin_id: Some(thin_id),
-                    digest: Some(request.digest),
-                    path: Some(&dm_name),
-                    ..IntentSpec::default()
-                })
+                begin_intent(
+                    tx,
+                    "create_base",
+                    BackendKind::Thin,
+                    IntentSpec {
+                        thin_id: Some(thin_id),
+                        digest: Some(request.digest),
+                        path: Some(&dm_name),
+                        ..IntentSpec::default()
+                    },
+                )
             })?;
             failpoint::hit("activate_after_intent");
             let thin_id = intent.thin_id.unwrap_or_default();
@@ -633,12 +671,17 @@ fn thin_activate(
     let intent = state.write(|tx| {
         let thin_id = allocate_thin_id(tx, &settings.name)?;
         let dm_name = thin::thin_name(&settings.name, thin_id);
-        begin_intent(tx, "create_snapshot", BackendKind::Thin, IntentSpec {
-            thin_id: Some(thin_id),
-            digest: Some(request.digest),
-            activation: Some(id),
-            path: Some(&dm_name),
-        })
+        begin_intent(
+            tx,
+            "create_snapshot",
+            BackendKind::Thin,
+            IntentSpec {
+                thin_id: Some(thin_id),
+                digest: Some(request.digest),
+                activation: Some(id),
+                path: Some(&dm_name),
+            },
+        )
     })?;
     let snap_id = intent.thin_id.unwrap_or_default();
     let device = match pool.snapshot(origin, snap_id, settings.volume_size) {
@@ -758,16 +801,25 @@ pub struct Deactivated {
 }
 
 /// Removes an activation (its snapshot or copy); the caller holds the lock.
-pub fn deactivate(state: &mut State, settings: &PoolSettings, reference: &str) -> Result<Deactivated> {
+pub fn deactivate(
+    state: &mut State,
+    settings: &PoolSettings,
+    reference: &str,
+) -> Result<Deactivated> {
     let reconciled = reconcile::reconcile(state, settings)?;
     let activation = find_activation(state, reference)?;
     let intent = state.write(|tx| {
-        begin_intent(tx, "remove_activation", activation.backend, IntentSpec {
-            thin_id: activation.snapshot_id,
-            digest: Some(&activation.image),
-            activation: Some(&activation.id),
-            path: Some(&activation.path),
-        })
+        begin_intent(
+            tx,
+            "remove_activation",
+            activation.backend,
+            IntentSpec {
+                thin_id: activation.snapshot_id,
+                digest: Some(&activation.image),
+                activation: Some(&activation.id),
+                path: Some(&activation.path),
+            },
+        )
     })?;
     reconcile::remove_backing(state, settings, &intent)?;
     state.write(|tx| {
@@ -803,12 +855,17 @@ pub fn remove_unused_bases(
             continue;
         }
         let intent = state.write(|tx| {
-            begin_intent(tx, "remove_base", volume.backend, IntentSpec {
-                thin_id: volume.thin_id,
-                digest: Some(&volume.digest),
-                path: Some(&volume.path),
-                ..IntentSpec::default()
-            })
+            begin_intent(
+                tx,
+                "remove_base",
+                volume.backend,
+                IntentSpec {
+                    thin_id: volume.thin_id,
+                    digest: Some(&volume.digest),
+                    path: Some(&volume.path),
+                    ..IntentSpec::default()
+                },
+            )
         })?;
         reconcile::remove_backing(state, settings, &intent)?;
         state.write(|tx| {

@@ -45,13 +45,20 @@ pub fn reconcile(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repai
             .is_some_and(|n| n.starts_with(&format!("{}-thin-", settings.name)));
         if ours {
             fs::unmount_and_remove(&mount)?;
-            done.push(repair("unmounted_stale_mountpoint", mount.display().to_string()));
+            done.push(repair(
+                "unmounted_stale_mountpoint",
+                mount.display().to_string(),
+            ));
         }
     }
     for intent in super::open_intents(state)? {
         let rolled_back = intent.op.starts_with("create_");
         finish_open_intent(state, settings, &intent)?;
-        let outcome = if rolled_back { "rolled_back" } else { "finished" };
+        let outcome = if rolled_back {
+            "rolled_back"
+        } else {
+            "finished"
+        };
         state.write(|tx| finish_intent(tx, intent.id, outcome))?;
         done.push(repair(
             &format!("{outcome}_{}", intent.op),
@@ -100,7 +107,10 @@ fn finish_open_intent(state: &mut State, settings: &PoolSettings, intent: &Inten
             state.write(|tx| {
                 tx.execute(
                     "DELETE FROM volumes WHERE digest = ?1 AND backend = ?2",
-                    [intent.digest.as_deref().unwrap_or(""), intent.backend.as_str()],
+                    [
+                        intent.digest.as_deref().unwrap_or(""),
+                        intent.backend.as_str(),
+                    ],
                 )?;
                 Ok(())
             })
@@ -124,7 +134,11 @@ pub fn remove_backing(state: &mut State, settings: &PoolSettings, intent: &Inten
             let Some(thin_id) = intent.thin_id else {
                 return Ok(());
             };
-            fs::unmount_and_remove(&fs::mount_dir(&settings.runtime_dir, &settings.name, thin_id))?;
+            fs::unmount_and_remove(&fs::mount_dir(
+                &settings.runtime_dir,
+                &settings.name,
+                thin_id,
+            ))?;
             remove_thin_id(state, settings, thin_id)
         }
     }
@@ -149,7 +163,10 @@ fn remove_thin_id(_: &mut State, _: &PoolSettings, _: i64) -> Result<()> {
 /// by the time this runs).
 fn partial_folders(settings: &PoolSettings) -> Result<Vec<Repair>> {
     let mut done = Vec::new();
-    for folder in [dir::bases_dir(&settings.dir_root), dir::activations_dir(&settings.dir_root)] {
+    for folder in [
+        dir::bases_dir(&settings.dir_root),
+        dir::activations_dir(&settings.dir_root),
+    ] {
         let Ok(entries) = std::fs::read_dir(&folder) else {
             continue;
         };
@@ -177,7 +194,10 @@ fn thin_kernel(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>
     let before = thin::kernel_view(&dm, &settings.name)?;
     let pool = thin::ThinPool::open(&record)?;
     if !before.pool_active {
-        done.push(repair("set_up_pool_again", format!("{}-pool", settings.name)));
+        done.push(repair(
+            "set_up_pool_again",
+            format!("{}-pool", settings.name),
+        ));
     }
     let known = known_thin_ids(state)?;
     for (id, name) in &before.thins {
@@ -189,7 +209,10 @@ fn thin_kernel(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>
     for id in known.keys() {
         if !before.thins.contains_key(id) {
             pool.activate_thin(*id, settings.volume_size)?;
-            done.push(repair("reactivated_thin_device", thin::thin_name(&settings.name, *id)));
+            done.push(repair(
+                "reactivated_thin_device",
+                thin::thin_name(&settings.name, *id),
+            ));
         }
     }
     Ok(done)

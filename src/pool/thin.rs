@@ -12,9 +12,9 @@ use super::loopdev;
 use crate::error::PmError;
 use anyhow::{Context as _, Result};
 use devicemapper::{
-    DM, DevId, Device, DmDevice, DmError, DmName, DmOptions, LinearDev,
+    DM, DataBlocks, DevId, Device, DmDevice, DmError, DmName, DmOptions, LinearDev,
     LinearDevTargetParams, LinearTargetParams, Sectors, TargetLine, ThinDev, ThinDevId,
-    ThinPoolDev, ThinPoolStatus, DataBlocks,
+    ThinPoolDev, ThinPoolStatus,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -176,10 +176,15 @@ fn linear_over(dm: &DM, name: &str, device: libc::dev_t, bytes: u64) -> Result<L
 /// The device number and size of the pool's metadata and data devices,
 /// attaching loop devices for file-backed pools. The loop handles must be
 /// kept until the linear devices hold the loops (autoclear).
-fn backing_devices(record: &PoolRecord) -> Result<(Vec<loopdev::LoopDevice>, [(libc::dev_t, u64); 2])> {
+fn backing_devices(
+    record: &PoolRecord,
+) -> Result<(Vec<loopdev::LoopDevice>, [(libc::dev_t, u64); 2])> {
     let mut held = Vec::new();
     let mut out = [(0, 0); 2];
-    for (slot, path) in [&record.metadata_dev, &record.data_dev].into_iter().enumerate() {
+    for (slot, path) in [&record.metadata_dev, &record.data_dev]
+        .into_iter()
+        .enumerate()
+    {
         let path = Path::new(path);
         out[slot] = if record.loop_backed {
             let device = loopdev::attach(path)?;
@@ -286,7 +291,9 @@ impl ThinPool {
                     health: format!("{:?}", w.summary).to_lowercase(),
                 })
             }
-            ThinPoolStatus::Error => Err(anyhow::anyhow!("the kernel could not report the pool status")),
+            ThinPoolStatus::Error => Err(anyhow::anyhow!(
+                "the kernel could not report the pool status"
+            )),
             ThinPoolStatus::Fail => Err(anyhow::anyhow!("the thin pool has failed")),
         }
     }
@@ -389,7 +396,8 @@ pub fn remove_all_named(dm: &DM, pool: &str) -> Result<()> {
     for name in names {
         let n = dm_name(&name)?;
         retry_busy(&format!("removing {name}"), || {
-            dm.device_remove(&DevId::Name(n), DmOptions::default()).map(|_| ())
+            dm.device_remove(&DevId::Name(n), DmOptions::default())
+                .map(|_| ())
         })?;
     }
     Ok(())
@@ -447,4 +455,3 @@ fn zero_start(device: &Path) -> Result<()> {
     file.sync_all()?;
     Ok(())
 }
-

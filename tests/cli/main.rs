@@ -3,3 +3,8 @@
 mod support;
 
 mod contract;
+
+// pool/activate (issue 6)
+mod activate;
+mod rootfs;
+mod thin;
