@@ -16,6 +16,9 @@ mkdir -p "$tools"
 apt_packages=(
   pkg-config      # -sys crates
   e2fsprogs       # mkfs.ext4 for thin volumes
+  # pool/activate (issue 6): the devicemapper crate's build, and the
+  # User-Mode Linux guest that runs the device-mapper tests
+  libdevmapper-dev libclang-dev busybox-static kmod util-linux
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -43,5 +46,9 @@ export PATH="$tools/bin:$tools/node/node_modules/.bin:$PATH"
 
 log "cargo test (unit and end-to-end tests on the host)"
 cargo test --locked --all-targets
+
+# pool/activate (issue 6): the device-mapper tests, in a throwaway kernel.
+log "device-mapper tests inside User-Mode Linux"
+bash scripts/uml/run-dm-tests.sh
 
 log "all suites passed"

@@ -31,7 +31,9 @@ find_uml() {
   fi
   if [ ! -x "$tools/root/usr/bin/linux.uml" ]; then
     log "fetching the user-mode-linux package into $tools"
-    (cd "$tools" && apt-get download user-mode-linux >/dev/null) || die "apt-get download user-mode-linux failed; run bash scripts/test-linux.sh"
+    (cd "$tools" && { apt-get download user-mode-linux >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null && apt-get download user-mode-linux >/dev/null; }; }) ||
+      die "apt-get download user-mode-linux failed; run bash scripts/test-linux.sh"
     dpkg -x "$tools"/user-mode-linux_*.deb "$tools/root"
   fi
   uml_kernel="$tools/root/usr/bin/linux.uml"

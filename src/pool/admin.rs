@@ -38,7 +38,7 @@ fn loop_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
 
 /// The record a create request describes (sizes of block devices read now).
 fn describe(settings: &PoolSettings, devices: &PoolDevices) -> Result<PoolRecord> {
-    if settings.block_size == 0 || settings.block_size % (64 << 10) != 0 {
+    if settings.block_size == 0 || !settings.block_size.is_multiple_of(64 << 10) {
         return Err(PmError::usage(
             format!(
                 "pool.block_size {} is not a multiple of 64KiB",

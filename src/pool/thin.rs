@@ -173,12 +173,15 @@ fn linear_over(dm: &DM, name: &str, device: libc::dev_t, bytes: u64) -> Result<L
         .with_context(|| format!("setting up linear device {name}"))
 }
 
+/// A device number and its size in bytes.
+type DeviceSize = (libc::dev_t, u64);
+
 /// The device number and size of the pool's metadata and data devices,
 /// attaching loop devices for file-backed pools. The loop handles must be
 /// kept until the linear devices hold the loops (autoclear).
 fn backing_devices(
     record: &PoolRecord,
-) -> Result<(Vec<loopdev::LoopDevice>, [(libc::dev_t, u64); 2])> {
+) -> Result<(Vec<loopdev::LoopDevice>, [DeviceSize; 2])> {
     let mut held = Vec::new();
     let mut out = [(0, 0); 2];
     for (slot, path) in [&record.metadata_dev, &record.data_dev]
