@@ -179,9 +179,7 @@ type DeviceSize = (libc::dev_t, u64);
 /// The device number and size of the pool's metadata and data devices,
 /// attaching loop devices for file-backed pools. The loop handles must be
 /// kept until the linear devices hold the loops (autoclear).
-fn backing_devices(
-    record: &PoolRecord,
-) -> Result<(Vec<loopdev::LoopDevice>, [DeviceSize; 2])> {
+fn backing_devices(record: &PoolRecord) -> Result<(Vec<loopdev::LoopDevice>, [DeviceSize; 2])> {
     let mut held = Vec::new();
     let mut out = [(0, 0); 2];
     for (slot, path) in [&record.metadata_dev, &record.data_dev]

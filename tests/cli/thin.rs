@@ -435,3 +435,77 @@ fn the_thin_unpacker_refuses_a_swapped_archive_and_leaves_no_device() {
     assert!(mounts_under_pm_runtime().is_empty());
     tb.destroy();
 }
+
+fn dmsetup(args: &[&str]) -> String {
+    run(Command::new("dmsetup")
+        .env("DM_DISABLE_UDEV", "1")
+        .args(args))
+}
+
+#[test]
+#[ignore = "needs device-mapper: runs inside User-Mode Linux"]
+fn reconcile_sets_up_what_state_has_and_removes_strays() {
+    let tb = ThinBox::new("reboot");
+    tb.create_pool("128MiB");
+    let digest = validated_example(&tb.sb);
+    let a = tb.activate(&digest, "survivor");
+    // A reboot: every device of the pool disappears from the kernel.
+    let mut names = tb.dm_devices();
+    names.sort_by_key(|n| {
+        (
+            !n.contains("-thin-"),
+            n.ends_with("-meta") || n.ends_with("-data"),
+        )
+    });
+    for name in &names {
+        dmsetup(&["remove", name]);
+    }
+    assert!(tb.dm_devices().is_empty());
+    let (status, code) = json_of(tb.pm().args(["pool", "status"]));
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(status["active_in_kernel"], false);
+
+    let doc = tb.activate(&digest, "survivor");
+    assert_eq!(doc["changed"], false);
+    let actions: Vec<&str> = doc["reconciled"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"set_up_pool_again"), "{doc}");
+    assert!(actions.contains(&"reactivated_thin_device"), "{doc}");
+    with_mount(
+        Path::new(doc["device"].as_str().unwrap()),
+        "ro,noload",
+        |root| assert_holds_example(root, true),
+    );
+    assert_eq!(doc["snapshot_id"], a["snapshot_id"]);
+
+    // A device under pm's prefix that state does not know.
+    let pool_dev = format!("{}-pool", tb.pool);
+    let majmin = dmsetup(&["info", "-c", "--noheadings", "-o", "major,minor", &pool_dev]);
+    dmsetup(&["message", &pool_dev, "0", "create_thin 500"]);
+    let table = format!("0 2048 thin {} 500", majmin.trim());
+    dmsetup(&[
+        "create",
+        &format!("{}-thin-500", tb.pool),
+        "--table",
+        &table,
+    ]);
+    let (status, _) = json_of(tb.pm().args(["pool", "status"]));
+    assert!(
+        status["mismatches"].to_string().contains("thin-500"),
+        "{status}"
+    );
+    let (doc, code) = json_of(tb.pm().args(["image", "deactivate", "survivor"]));
+    assert_eq!(code, 0, "{doc}");
+    assert!(
+        doc["reconciled"]
+            .to_string()
+            .contains("removed_orphan_thin_device"),
+        "{doc}"
+    );
+    assert!(!tb.dm_devices().iter().any(|n| n.ends_with("-thin-500")));
+    tb.destroy();
+}
