@@ -95,6 +95,8 @@ impl GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Fetch, inspect and remove images in the content-addressed store
+    Image(commands::image::ImageArgs),
     /// Inspect and maintain the shared state file
     State(commands::state::StateArgs),
     /// Show the effective configuration

@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod config;
+pub mod image;
 pub mod state;
 
 use crate::cli::Command;
@@ -13,6 +14,7 @@ use anyhow::Result;
 /// Runs a parsed command.
 pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
     match command {
+        Command::Image(args) => image::run(args, ctx),
         Command::State(args) => state::run(args, ctx),
         Command::Config(args) => config::run(args, ctx),
         Command::Completions(args) => completions::run(args),
@@ -22,6 +24,7 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
 /// The command path recorded in history and shown by lock waiters.
 pub fn name(command: &Command) -> String {
     match command {
+        Command::Image(args) => format!("image {}", args.verb.name()),
         Command::State(args) => format!("state {}", args.verb.name()),
         Command::Config(_) => "config show".to_string(),
         Command::Completions(_) => "completions".to_string(),
@@ -31,6 +34,7 @@ pub fn name(command: &Command) -> String {
 /// Whether the command changes state; those are recorded in the history.
 pub fn is_mutating(command: &Command) -> bool {
     match command {
+        Command::Image(args) => args.verb.is_mutating(),
         Command::State(args) => args.verb.is_mutating(),
         Command::Config(_) | Command::Completions(_) => false,
     }

@@ -48,6 +48,28 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX image_sources_digest ON image_sources (digest);
     "#,
+    // image fetch: resumable downloads. A row in `downloads` is an
+    // interrupted or running fetch; `download_parts` the parts already
+    // written to its partial file (`synced` once fdatasync'ed, so after a
+    // power cut only synced parts are trusted).
+    r#"
+    CREATE TABLE downloads (
+        source       TEXT PRIMARY KEY,
+        etag         TEXT,
+        size         INTEGER NOT NULL,
+        part_size    INTEGER NOT NULL,
+        partial_path TEXT    NOT NULL,
+        boot_id      TEXT,
+        started_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE TABLE download_parts (
+        source TEXT    NOT NULL REFERENCES downloads (source) ON DELETE CASCADE,
+        part   INTEGER NOT NULL,
+        synced INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (source, part)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.
