@@ -19,6 +19,9 @@ apt_packages=(
   # pool/activate (issue 6): the devicemapper crate's build, and the
   # User-Mode Linux guest that runs the device-mapper tests
   libdevmapper-dev libclang-dev busybox-static kmod util-linux
+  python3-venv    # image fetch: moto (S3 server with If-Match) and awscli
+  nginx-light     # image fetch benchmark: static HTTP origin
+  npm             # image fetch benchmark: s3rver
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -37,8 +40,23 @@ install_apt() {
   fi
 }
 
+# image fetch: moto (the S3 server that answers If-Match with 412) for the
+# tests, awscli and s3rver for scripts/bench/fetch.sh.
+install_fetch_tools() {
+  if [ ! -x "$tools/venv/bin/moto_server" ] || [ ! -x "$tools/venv/bin/aws" ]; then
+    log "pip install moto[server] awscli into .tools/venv"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install -q 'moto[server]' awscli
+  fi
+  if [ ! -x "$tools/node/node_modules/.bin/s3rver" ]; then
+    log "npm install s3rver into .tools/node"
+    npm install --prefix "$tools/node" --no-audit --no-fund -s s3rver >/dev/null
+  fi
+}
+
 if [ -z "${PM_SKIP_INSTALL:-}" ]; then
   install_apt
+  install_fetch_tools
 fi
 
 # Tools installed into the repo, found by the tests through PATH.

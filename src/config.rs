@@ -192,6 +192,56 @@ pub static KEYS: &[KeyDef] = &[
         default: |_| Value::Int(80),
         doc: "refuse new volumes and snapshots when pool metadata usage is above this",
     },
+    // image fetch
+    KeyDef {
+        key: "image.max_size",
+        env: "PM_IMAGE_MAX_SIZE",
+        kind: Kind::Bytes,
+        default: |_| Value::Int(64 << 30),
+        doc: "largest image `pm image fetch` accepts; checked before any byte is downloaded",
+    },
+    KeyDef {
+        key: "image.part_size",
+        env: "PM_IMAGE_PART_SIZE",
+        kind: Kind::Bytes,
+        default: |_| Value::Int(8 << 20),
+        doc: "size of each ranged GET of a fetch (and of each resumable unit)",
+    },
+    KeyDef {
+        key: "image.concurrency",
+        env: "PM_IMAGE_CONCURRENCY",
+        kind: Kind::Int,
+        default: |_| Value::Int(8),
+        doc: "parallel ranged GETs per fetch; memory is at most concurrency x part size",
+    },
+    KeyDef {
+        key: "image.retries",
+        env: "PM_IMAGE_RETRIES",
+        kind: Kind::Int,
+        default: |_| Value::Int(5),
+        doc: "retries per part on transient failures (5xx, SlowDown, resets, timeouts, short bodies)",
+    },
+    KeyDef {
+        key: "image.stall_timeout",
+        env: "PM_IMAGE_STALL_TIMEOUT",
+        kind: Kind::Int,
+        default: |_| Value::Int(30),
+        doc: "seconds without a byte before a request counts as stalled and is retried",
+    },
+    KeyDef {
+        key: "image.endpoint_url",
+        env: "PM_IMAGE_ENDPOINT_URL",
+        kind: Kind::Str,
+        default: |_| Value::Str(String::new()),
+        doc: "S3 endpoint for S3-compatible stores (path-style); empty: AWS_ENDPOINT_URL or AWS",
+    },
+    KeyDef {
+        key: "image.gc_partial_age",
+        env: "PM_IMAGE_GC_PARTIAL_AGE",
+        kind: Kind::Str,
+        default: |_| Value::Str("24h".to_string()),
+        doc: "`pm image gc` removes interrupted downloads untouched for this long (e.g. 24h, 7d)",
+    },
 ];
 
 /// A resolved value.

@@ -138,6 +138,39 @@ pub enum PmError {
 
     #[error("{tool} failed: {message}")]
     ToolFailed { tool: String, message: String },
+    #[error("{source_url} is {size} bytes, more than the limit of {max} bytes")]
+    ImageTooLarge {
+        source_url: String,
+        size: u64,
+        max: u64,
+    },
+
+    #[error("access to {source_url} was denied: {reason}")]
+    FetchDenied { source_url: String, reason: String },
+
+    #[error("fetching {source_url} failed after {attempts} attempts: {last}")]
+    FetchTransient {
+        source_url: String,
+        attempts: u32,
+        last: String,
+    },
+
+    #[error("{source_url} has digest {actual}, expected {expected} ({from})")]
+    DigestMismatch {
+        source_url: String,
+        expected: String,
+        actual: String,
+        from: &'static str,
+    },
+
+    #[error("{source_url} changed while it was being downloaded, again after a restart")]
+    ObjectChanged { source_url: String },
+
+    #[error("image {image} is in use by {}", users.join(", "))]
+    ImageInUse { image: String, users: Vec<String> },
+
+    #[error("{source_url} cannot be fetched: {reason}")]
+    FetchUnsupported { source_url: String, reason: String },
 
     #[error("{message}")]
     Io {
@@ -192,6 +225,13 @@ impl PmError {
             PmError::DeviceBusy { .. } => "device_busy",
             PmError::ToolFailed { .. } => "tool_failed",
             PmError::Io { .. } => "io_error",
+            PmError::ImageTooLarge { .. } => "image_too_large",
+            PmError::FetchDenied { .. } => "fetch_denied",
+            PmError::FetchTransient { .. } => "fetch_transient",
+            PmError::DigestMismatch { .. } => "digest_mismatch",
+            PmError::ObjectChanged { .. } => "object_changed",
+            PmError::FetchUnsupported { .. } => "fetch_unsupported",
+            PmError::ImageInUse { .. } => "image_in_use",
         }
     }
 
@@ -216,6 +256,12 @@ impl PmError {
             PmError::UnpackRefused { .. } => ExitCode::Rejected,
             PmError::DeviceBusy { .. } => ExitCode::Transient,
             PmError::Io { .. } => ExitCode::Failure,
+            PmError::ImageTooLarge { .. }
+            | PmError::DigestMismatch { .. }
+            | PmError::FetchUnsupported { .. } => ExitCode::Rejected,
+            PmError::FetchDenied { .. } => ExitCode::Auth,
+            PmError::ImageInUse { .. } => ExitCode::Precondition,
+            PmError::FetchTransient { .. } | PmError::ObjectChanged { .. } => ExitCode::Transient,
         }
     }
 
@@ -277,6 +323,28 @@ impl PmError {
             }
             PmError::ToolFailed { .. } => Some("run again with -vv for the tool's output".to_string()),
             PmError::Io { .. } => None,
+            PmError::ImageTooLarge { .. } => Some(
+                "raise --max-size (or image.max_size) if this image is expected to be this large"
+                    .to_string(),
+            ),
+            PmError::FetchDenied { .. } => Some(
+                "check the AWS credentials (AWS_ACCESS_KEY_ID/AWS_PROFILE) and the bucket policy"
+                    .to_string(),
+            ),
+            PmError::FetchTransient { .. } => Some(
+                "the store or the network is failing; try again later (finished parts are kept)"
+                    .to_string(),
+            ),
+            PmError::DigestMismatch { .. } => Some(
+                "the download was discarded; check the expected digest and the object".to_string(),
+            ),
+            PmError::ObjectChanged { .. } => {
+                Some("the object is being rewritten; try again once the upload is done".to_string())
+            }
+            PmError::FetchUnsupported { .. } => None,
+            PmError::ImageInUse { .. } => {
+                Some("deactivate it first, or pass --force".to_string())
+            }
         }
     }
 
@@ -297,6 +365,12 @@ impl PmError {
             PmError::ImageRejected { violations } => json!({"violations": violations}),
             PmError::Unreadable { path, .. } => json!({"path": path}),
             PmError::UnpackRefused { violations } => json!({"violations": violations}),
+            PmError::ImageTooLarge { size, max, .. } => json!({"size": size, "max_size": max}),
+            PmError::FetchTransient { attempts, .. } => json!({"attempts": attempts}),
+            PmError::ImageInUse { users, .. } => json!({"users": users}),
+            PmError::DigestMismatch {
+                expected, actual, ..
+            } => json!({"expected": expected, "actual": actual}),
             _ => json!({}),
         };
         match value {

@@ -86,7 +86,7 @@ pub fn choose_backend(requested: &str) -> BackendChoice {
             Some(why) => BackendChoice {
                 backend: BackendKind::Dir,
                 automatic: true,
-                reason: Some(format!("device-mapper is not available ({why})")),
+                reason: Some(why),
             },
         },
     }
@@ -226,7 +226,7 @@ pub struct ActivationRecord {
 
 pub fn activations(state: &State) -> Result<Vec<ActivationRecord>> {
     let mut stmt = state.reader().prepare(
-        "SELECT id, name, digest, backend, thin_id, path FROM activations ORDER BY created_at",
+        "SELECT id, name, image_digest, backend, thin_id, path FROM activations ORDER BY created_at",
     )?;
     let rows = stmt
         .query_map([], |r| {
@@ -450,7 +450,7 @@ pub fn activate(
 
 fn record_activation(tx: &Transaction<'_>, a: &ActivationRecord) -> Result<()> {
     tx.execute(
-        "INSERT INTO activations (id, name, digest, backend, thin_id, path, created_at)
+        "INSERT INTO activations (id, name, image_digest, backend, thin_id, path, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             a.id,
@@ -836,12 +836,12 @@ pub fn deactivate(
 }
 
 /// Removes base volumes no activation uses (all, or one image's); returns
-/// the digests freed. For `pm image rm` and `pm image gc`.
+/// the volumes freed. For `pm image rm` and `pm image gc`.
 pub fn remove_unused_bases(
     state: &mut State,
     settings: &PoolSettings,
     only: Option<&str>,
-) -> Result<Vec<String>> {
+) -> Result<Vec<VolumeRecord>> {
     reconcile::reconcile(state, settings)?;
     let used: std::collections::BTreeSet<(String, BackendKind)> = activations(state)?
         .into_iter()
@@ -875,7 +875,7 @@ pub fn remove_unused_bases(
             )?;
             finish_intent(tx, intent.id, "done")
         })?;
-        freed.push(volume.digest);
+        freed.push(volume);
     }
     Ok(freed)
 }

@@ -91,7 +91,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE activations (
         id          TEXT PRIMARY KEY,
         name        TEXT NOT NULL UNIQUE,
-        digest      TEXT NOT NULL,
+        image_digest TEXT NOT NULL,            -- the image (fetch's `rm` checks it)
         backend     TEXT NOT NULL CHECK (backend IN ('thin', 'dir')),
         thin_id     INTEGER,
         path        TEXT NOT NULL,             -- dm name or directory
@@ -110,6 +110,28 @@ const MIGRATIONS: &[&str] = &[
         outcome     TEXT                       -- done, rolled_back, finished_by_reconcile
     );
     CREATE INDEX intents_open ON intents (finished_at);
+    "#,
+    // image fetch: resumable downloads. A row in `downloads` is an
+    // interrupted or running fetch; `download_parts` the parts already
+    // written to its partial file (`synced` once fdatasync'ed, so after a
+    // power cut only synced parts are trusted).
+    r#"
+    CREATE TABLE downloads (
+        source       TEXT PRIMARY KEY,
+        etag         TEXT,
+        size         INTEGER NOT NULL,
+        part_size    INTEGER NOT NULL,
+        partial_path TEXT    NOT NULL,
+        boot_id      TEXT,
+        started_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE TABLE download_parts (
+        source TEXT    NOT NULL REFERENCES downloads (source) ON DELETE CASCADE,
+        part   INTEGER NOT NULL,
+        synced INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (source, part)
+    ) WITHOUT ROWID;
     "#,
 ];
 

@@ -264,3 +264,37 @@ fn the_unpacker_refuses_an_archive_swapped_after_validation() {
     assert!(!sb.path().join("escaped-by-pm-test").exists());
     assert!(!volumes(&sb).join("escaped-by-pm-test").exists());
 }
+
+#[test]
+fn rm_is_refused_while_activated_and_rm_and_gc_remove_unused_bases() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    activate(&sb, &digest, "keep");
+    let (doc, code) = json_of(sb.pm().args(["image", "rm", &digest]));
+    assert_eq!(code, 9, "{doc}");
+    assert_eq!(error_code(&doc), "image_in_use");
+    assert!(doc["error"]["users"].to_string().contains("keep"), "{doc}");
+
+    let (doc, code) = json_of(sb.pm().args(["image", "gc"]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        doc["base_volumes"].as_array().unwrap().len(),
+        0,
+        "the base is in use"
+    );
+
+    json_of(sb.pm().args(["image", "deactivate", "keep"]));
+    let (doc, code) = json_of(sb.pm().args(["image", "gc"]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["base_volumes"][0]["digest"], digest.as_str());
+    assert!(entries(&volumes(&sb).join("bases")).is_empty());
+
+    // rm takes the base with it.
+    activate(&sb, &digest, "again");
+    json_of(sb.pm().args(["image", "deactivate", "again"]));
+    assert_eq!(entries(&volumes(&sb).join("bases")).len(), 1);
+    let (doc, code) = json_of(sb.pm().args(["image", "rm", &digest]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["base_volumes"].as_array().unwrap().len(), 1, "{doc}");
+    assert!(entries(&volumes(&sb).join("bases")).is_empty());
+}

@@ -6,5 +6,6 @@ mod contract;
 
 // pool/activate (issue 6)
 mod activate;
+mod fetch;
 mod rootfs;
 mod thin;

@@ -124,27 +124,16 @@ pub fn sha256_hex(path: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()[..64].to_string()
 }
 
-/// Puts `archive` into the sandbox's image store as a fetched image and
-/// returns its digest (the fetch command is another issue's; this is the
-/// store's own API).
+/// Fetches `archive` from a local file into the sandbox's image store
+/// (the real `pm image fetch`) and returns its digest.
 pub fn store_image(sb: &Sandbox, archive: &[u8]) -> String {
-    let staging = sb.path().join("staging.tar");
-    std::fs::write(&staging, archive).unwrap();
-    let hex = sha256_hex(&staging);
-    let mut state = pm::state::State::open(&sb.state_path()).unwrap();
-    let store = pm::image::store::ImageStore::for_state(&sb.state_path());
-    std::fs::create_dir_all(store.blob_path(&hex).parent().unwrap()).unwrap();
-    std::fs::rename(&staging, store.blob_path(&hex)).unwrap();
-    store
-        .record_ready(
-            &mut state,
-            &hex,
-            archive.len() as u64,
-            &format!("/test/{hex}.tar"),
-            None,
-        )
-        .unwrap();
-    format!("sha256:{hex}")
+    let file = sb.path().join(format!("image-{}.tar", archive.len()));
+    std::fs::write(&file, archive).unwrap();
+    let (doc, code) = json_of(sb.pm().args(["image", "fetch", file.to_str().unwrap()]));
+    assert_eq!(code, 0, "{doc}");
+    let digest = doc["digest"].as_str().unwrap().to_string();
+    assert_eq!(digest, format!("sha256:{}", sha256_hex(&file)));
+    digest
 }
 
 /// Stores and validates the example image; returns its digest.

@@ -263,6 +263,17 @@ fn two_thin_activations_hold_the_image_and_writes_stay_isolated() {
         "pool, meta, data and the base remain: {:?}",
         tb.dm_devices()
     );
+    let (doc, code) = json_of(tb.pm().args(["image", "rm", &digest]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["base_volumes"][0]["thin_id"], 1, "{doc}");
+    assert_eq!(
+        tb.dm_devices().len(),
+        3,
+        "rm removed the base: {:?}",
+        tb.dm_devices()
+    );
+    let (doc, code) = json_of(tb.pm().args(["image", "gc"]));
+    assert_eq!(code, 0, "{doc}");
     let (doc, code) = json_of(tb.pm().args(["pool", "destroy"]));
     assert_eq!(code, 0, "{doc}");
     assert_eq!(dm_ls(), before, "dmsetup ls is as before");
