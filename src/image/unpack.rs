@@ -469,3 +469,40 @@ fn not_found(e: &anyhow::Error) -> bool {
         .filter_map(|c| c.downcast_ref::<std::io::Error>())
         .any(|io| io.raw_os_error() == Some(libc::ENOENT))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Even a symlink the validator would have let through cannot carry a
+    /// write outside the root: the kernel resolves it inside.
+    #[test]
+    fn paths_through_escaping_symlinks_stay_inside_the_root() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../..", root.path().join("up")).unwrap();
+        // The absolute link's target exists inside the root too; a dangling
+        // one makes the unpack fail (closed), never escape.
+        std::fs::create_dir_all(root.path().join(outside.path().strip_prefix("/").unwrap()))
+            .unwrap();
+        let root_fd = open_dir_plain(root.path()).unwrap();
+        for through in ["abs/made", "up/made2", "../../made3"] {
+            ensure_dir(&root_fd, Path::new(through)).unwrap();
+        }
+        assert!(
+            std::fs::read_dir(outside.path()).unwrap().next().is_none(),
+            "nothing outside"
+        );
+        let inside = root
+            .path()
+            .join(outside.path().strip_prefix("/").unwrap())
+            .join("made");
+        assert!(
+            inside.is_dir(),
+            "the absolute link resolved inside the root"
+        );
+        assert!(root.path().join("made2").is_dir());
+        assert!(root.path().join("made3").is_dir());
+    }
+}
