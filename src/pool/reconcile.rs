@@ -51,7 +51,13 @@ pub fn reconcile(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repai
             ));
         }
     }
+    let dm_usable = device_mapper_usable();
     for intent in super::open_intents(state)? {
+        if intent.backend == BackendKind::Thin && !dm_usable {
+            // Left open for a run that can reach the kernel; dir work goes on.
+            tracing::warn!(intent = intent.id, op = %intent.op, "reconcile_skipped_no_device_mapper");
+            continue;
+        }
         let rolled_back = intent.op.starts_with("create_");
         finish_open_intent(state, settings, &intent)?;
         let outcome = if rolled_back {
@@ -71,8 +77,20 @@ pub fn reconcile(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repai
     }
     done.extend(partial_folders(settings)?);
     #[cfg(target_os = "linux")]
-    done.extend(thin_kernel(state, settings)?);
+    if dm_usable {
+        done.extend(thin_kernel(state, settings)?);
+    }
     Ok(done)
+}
+
+#[cfg(target_os = "linux")]
+fn device_mapper_usable() -> bool {
+    super::thin::available()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn device_mapper_usable() -> bool {
+    false
 }
 
 /// Rolls back a creation or finishes a removal.
