@@ -22,6 +22,7 @@ apt_packages=(
   python3-venv    # image fetch: moto (S3 server with If-Match) and awscli
   nginx-light     # image fetch benchmark: static HTTP origin
   npm             # image fetch benchmark: s3rver
+  time            # /usr/bin/time -v: peak RSS in scripts/bench/validate.sh
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -68,5 +69,38 @@ cargo test --locked --all-targets
 # pool/activate (issue 6): the device-mapper tests, in a throwaway kernel.
 log "device-mapper tests inside User-Mode Linux"
 bash scripts/uml/run-dm-tests.sh
+# The image validator's fuzz target (cargo-fuzz, libFuzzer). Only a stable
+# toolchain is available, so RUSTC_BOOTSTRAP=1 unlocks the -Z flags
+# cargo-fuzz passes; without a working sanitizer it builds with -s none.
+fuzz_validate() {
+  if ! command -v cargo-fuzz >/dev/null; then
+    log "cargo install cargo-fuzz"
+    cargo install cargo-fuzz --locked --root "$tools"
+  fi
+  local sanitizer=(-s address)
+  log "cargo fuzz build validate"
+  if ! (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build "${sanitizer[@]}" validate); then
+    log "the address sanitizer build failed; building without a sanitizer"
+    sanitizer=(-s none)
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build "${sanitizer[@]}" validate)
+  fi
+  # Seeds: small real archives, so the fuzzer starts from valid tar streams.
+  local corpus=fuzz/corpus/validate seed
+  mkdir -p "$corpus"
+  seed=$(mktemp -d)
+  mkdir -p "$seed/root/bin" "$seed/root/etc"
+  echo busybox > "$seed/root/bin/busybox"
+  ln -sf busybox "$seed/root/bin/sh"
+  ln -sf /proc/self/mounts "$seed/root/etc/mtab"
+  ln -f "$seed/root/bin/busybox" "$seed/root/bin/ls"
+  tar --format=gnu -C "$seed/root" -cf "$corpus/seed-gnu.tar" .
+  tar --format=pax -C "$seed/root" -cf "$corpus/seed-pax.tar" .
+  tar --format=pax -C "$seed/root" -czf "$corpus/seed-pax.tar.gz" .
+  rm -rf "$seed"
+  log "cargo fuzz run validate for ${PM_FUZZ_SECONDS:-60}s"
+  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "${sanitizer[@]}" validate -- \
+    -max_total_time="${PM_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -timeout=20)
+}
+fuzz_validate
 
 log "all suites passed"

@@ -146,7 +146,8 @@ fn safe_verdict(
     }
     let limits = Limits::from_config(&ctx.config);
     let policy = Policy::from_config(&ctx.config);
-    let report = validate_file(&image.path, &limits, &policy)?;
+    let progress = ctx.byte_progress("validating", image.size);
+    let report = validate_file(&image.path, &limits, &policy, progress.as_ref())?;
     {
         let _lock = ctx.lock()?;
         record_validation(ctx.state()?, &image.digest, &report)?;

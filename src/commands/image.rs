@@ -392,7 +392,7 @@ violation is listed, in JSON under error.violations.")]
                         (record.report, Some(image), path, false, true)
                     }
                     None => {
-                        let report = checked(&image.path, &limits, &policy)?;
+                        let report = checked(ctx, &image.path, &limits, &policy)?;
                         let _lock = ctx.lock()?;
                         record_validation(ctx.state()?, &image.digest, &report)?;
                         let path = image.path.clone();
@@ -401,7 +401,7 @@ violation is listed, in JSON under error.violations.")]
                 }
             }
             Target::File(path) => {
-                let report = checked(&path, &limits, &policy)?;
+                let report = checked(ctx, &path, &limits, &policy)?;
                 (report, None, path, false, false)
             }
         };
@@ -418,9 +418,10 @@ violation is listed, in JSON under error.violations.")]
         })
     }
 
-    fn checked(path: &Path, limits: &Limits, policy: &Policy) -> Result<Report> {
+    fn checked(ctx: &Context, path: &Path, limits: &Limits, policy: &Policy) -> Result<Report> {
         tracing::info!(path = %path.display(), "image_validate_start");
-        let report = validate_file(path, limits, policy);
+        let progress = ctx.byte_progress("validating", 0);
+        let report = validate_file(path, limits, policy, progress.as_ref());
         match &report {
             Ok(r) => tracing::info!(
                 path = %path.display(),

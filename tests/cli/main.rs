@@ -4,8 +4,11 @@ mod support;
 
 mod contract;
 
+mod archives;
+mod fetch;
+mod validate;
+
 // pool/activate (issue 6)
 mod activate;
-mod fetch;
 mod rootfs;
 mod thin;

@@ -24,6 +24,7 @@ pub use stream::{
 
 use crate::config::Config;
 use crate::error::PmError;
+use crate::progress::Progress;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
@@ -243,8 +244,9 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
     let mut checker = EntryChecker::new(limits.clone(), policy.clone());
     checker.attach(stream.budget());
     let mut archive = tar::Archive::new(stream);
-    let mut complete = false;
-    {
+    // Whether the parser reached the end-of-archive marker (or the end of
+    // the stream) without a stream error or a fatal limit.
+    let complete = {
         let entries = archive
             .entries()
             .map_err(|e| anyhow::anyhow!("cannot start reading the archive: {e}"))?;
@@ -264,6 +266,15 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
                 Err(e) => {
                     let mut v = violation_from_io(&e, "");
                     if !last_path.is_empty() {
+                        // The stream broke while skipping this entry's data.
+                        let in_data = [
+                            rule::COMPRESSION_RATIO,
+                            rule::TRUNCATED,
+                            rule::CORRUPT_COMPRESSION,
+                        ];
+                        if in_data.contains(&v.rule.as_str()) {
+                            v.path = last_path.clone();
+                        }
                         v.detail = format!("{} (after entry {last_path:?})", v.detail);
                     }
                     report.violations.push(v);
@@ -272,8 +283,8 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
                 }
             }
         }
-        complete = complete || ended;
-    }
+        ended
+    };
     let mut stream = archive.into_inner();
     report.compressed_bytes = stream.source_bytes();
     if complete {
@@ -303,7 +314,13 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
 
 /// Validates a file on disk. A missing file is `not_found`; one that cannot
 /// be opened or read is `unreadable`.
-pub fn validate_file(path: &std::path::Path, limits: &Limits, policy: &Policy) -> Result<Report> {
+/// `progress` counts the file's bytes as they are read.
+pub fn validate_file(
+    path: &std::path::Path,
+    limits: &Limits,
+    policy: &Policy,
+    progress: &dyn Progress,
+) -> Result<Report> {
     let file = std::fs::File::open(path).map_err(|e| unreadable(path, e))?;
     let meta = file.metadata().map_err(|e| unreadable(path, e))?;
     if meta.is_dir() {
@@ -312,11 +329,31 @@ pub fn validate_file(path: &std::path::Path, limits: &Limits, policy: &Policy) -
             std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
         ));
     }
-    validate_reader(file, limits, policy).map_err(|e| match e.downcast::<PmError>() {
+    progress.set_total(meta.len());
+    let reader = ProgressReader {
+        inner: file,
+        progress,
+    };
+    let report = validate_reader(reader, limits, policy);
+    progress.finish();
+    report.map_err(|e| match e.downcast::<PmError>() {
         Ok(PmError::Io { source, .. }) => unreadable(path, source),
         Ok(other) => other.into(),
         Err(e) => e,
     })
+}
+
+struct ProgressReader<'p, R> {
+    inner: R,
+    progress: &'p dyn Progress,
+}
+
+impl<R: Read> Read for ProgressReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        Ok(n)
+    }
 }
 
 fn unreadable(path: &std::path::Path, e: std::io::Error) -> anyhow::Error {

@@ -493,19 +493,14 @@ impl EntryChecker {
                     );
                 }
                 if kind == NodeKind::Symlink {
-                    self.judge_symlink(id, shown, add);
+                    self.judge_symlink(id, add);
                     self.symlinks.push((id, shown.to_string()));
                 }
             }
         }
     }
 
-    fn judge_symlink(
-        &mut self,
-        id: NodeId,
-        _shown: &str,
-        add: &mut impl FnMut(&'static str, String),
-    ) -> bool {
+    fn judge_symlink(&mut self, id: NodeId, add: &mut impl FnMut(&'static str, String)) -> bool {
         match self.tree.resolve_symlink(id, self.limits.max_symlink_hops) {
             Resolution::Inside => false,
             Resolution::Escapes => {
@@ -543,7 +538,7 @@ impl EntryChecker {
                 let mut add = |rule: &'static str, detail: String| {
                     violations.push(Violation::new(rule, shown, detail));
                 };
-                self.judge_symlink(*id, shown, &mut add);
+                self.judge_symlink(*id, &mut add);
             }
         }
         Summary {
@@ -561,5 +556,89 @@ fn kind_name(kind: NodeKind) -> &'static str {
         NodeKind::File => "file",
         NodeKind::Symlink => "symlink",
         NodeKind::Special => "device or FIFO",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tar::EntryType;
+
+    fn facts<'a>(path: &'a str, kind: EntryType, link: Option<&'a str>) -> EntryFacts<'a> {
+        EntryFacts {
+            path: path.as_bytes(),
+            link: link.map(str::as_bytes),
+            kind,
+            mode: Some(0o644),
+            size: 0,
+            stored_size: 0,
+        }
+    }
+
+    fn rules(found: &[Violation]) -> Vec<&str> {
+        found.iter().map(|v| v.rule.as_str()).collect()
+    }
+
+    #[test]
+    fn a_clean_sequence_has_no_violations() {
+        let mut c = EntryChecker::new(Limits::default(), Policy::default());
+        for f in [
+            facts("./", EntryType::Directory, None),
+            facts("./bin/", EntryType::Directory, None),
+            facts("./bin/busybox", EntryType::Regular, None),
+            facts("./bin/sh", EntryType::Symlink, Some("busybox")),
+            facts("./bin/ls", EntryType::Link, Some("./bin/busybox")),
+            facts("etc/mtab", EntryType::Symlink, Some("/proc/self/mounts")),
+        ] {
+            assert_eq!(c.check(f), vec![], "{f:?}");
+        }
+        let summary = c.finish();
+        assert!(summary.violations.is_empty());
+        assert_eq!(summary.counts.entries, 6);
+        assert_eq!(summary.counts.directories, 2);
+    }
+
+    #[test]
+    fn a_link_made_escaping_by_a_later_link_is_reported_at_the_end() {
+        let mut c = EntryChecker::new(Limits::default(), Policy::default());
+        assert!(
+            c.check(facts("c1", EntryType::Symlink, Some("c2/x")))
+                .is_empty()
+        );
+        assert_eq!(
+            rules(&c.check(facts("c2", EntryType::Symlink, Some("../..")))),
+            ["symlink_escape"]
+        );
+        let summary = c.finish();
+        assert_eq!(rules(&summary.violations), ["symlink_escape"]);
+        assert_eq!(summary.violations[0].path, "c1");
+    }
+
+    #[test]
+    fn the_entry_limit_stops_the_checker() {
+        let limits = Limits {
+            max_entries: 2,
+            ..Limits::default()
+        };
+        let mut c = EntryChecker::new(limits, Policy::default());
+        assert!(c.check(facts("a", EntryType::Regular, None)).is_empty());
+        assert!(c.check(facts("b", EntryType::Regular, None)).is_empty());
+        assert!(!c.must_stop());
+        assert_eq!(
+            rules(&c.check(facts("c", EntryType::Regular, None))),
+            ["too_many_entries"]
+        );
+        assert!(c.must_stop());
+    }
+
+    #[test]
+    fn implicit_parent_directories_count_as_created_entries() {
+        let limits = Limits {
+            max_entries: 3,
+            ..Limits::default()
+        };
+        let mut c = EntryChecker::new(limits, Policy::default());
+        let found = c.check(facts("a/b/c/d", EntryType::Regular, None));
+        assert_eq!(rules(&found), ["too_many_entries"]);
     }
 }

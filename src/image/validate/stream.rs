@@ -168,6 +168,32 @@ impl<R: Read> Read for SourceReader<R> {
     }
 }
 
+/// Counts the compressed bytes the decoder actually consumed (not what the
+/// buffer read ahead), which is what the ratio guard must divide by.
+struct ConsumedCounter<B> {
+    inner: B,
+    consumed: Rc<Cell<u64>>,
+}
+
+impl<B: BufRead> Read for ConsumedCounter<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed.set(self.consumed.get() + n as u64);
+        Ok(n)
+    }
+}
+
+impl<B: BufRead> BufRead for ConsumedCounter<B> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.consumed.set(self.consumed.get() + amt as u64);
+        self.inner.consume(amt);
+    }
+}
+
 /// Stops decompression as soon as output/input passes the limit (after the
 /// first [`RATIO_GRACE_BYTES`]), and marks decompressor errors.
 struct RatioGuard<D> {
@@ -295,7 +321,7 @@ fn looks_like_tar(head: &[u8]) -> bool {
     sum == stored
 }
 
-/// Reads up to `n` bytes without consuming them from what follows.
+/// Reads up to `n` bytes (the caller chains them back in front).
 fn read_head(reader: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(n);
     reader.take(n as u64).read_to_end(&mut head)?;
@@ -316,27 +342,33 @@ pub fn open_archive<'a, R: Read + 'a>(
     reader: R,
     limits: &Limits,
 ) -> anyhow::Result<(Format, ArchiveStream<'a>)> {
-    let consumed = Rc::new(Cell::new(0));
-    let consumed_total = consumed.clone();
+    let consumed_total = Rc::new(Cell::new(0));
     let mut source = BufReader::with_capacity(
         INPUT_BUFFER,
         SourceReader {
             inner: reader,
-            consumed: consumed.clone(),
+            consumed: consumed_total.clone(),
         },
     );
+    let consumed = Rc::new(Cell::new(0));
     let head = fill_head(&mut source, 512).map_err(source_error)?;
     let (format, decoded): (Format, Box<dyn Read + 'a>) = match sniff(&head) {
         Magic::Gzip => {
-            let decoder = flate2::bufread::MultiGzDecoder::new(source);
+            let decoder = flate2::bufread::MultiGzDecoder::new(ConsumedCounter {
+                inner: source,
+                consumed: consumed.clone(),
+            });
             (
                 Format::TarGzip,
                 guarded(decoder, Format::TarGzip, consumed, limits),
             )
         }
         Magic::Zstd => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(source)
-                .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
+            let decoder = zstd::stream::read::Decoder::with_buffer(ConsumedCounter {
+                inner: source,
+                consumed: consumed.clone(),
+            })
+            .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
             (
                 Format::TarZstd,
                 guarded(decoder, Format::TarZstd, consumed, limits),
@@ -414,18 +446,14 @@ fn guarded<'a, D: Read + 'a>(
     })
 }
 
-/// Makes the buffer hold at least `n` bytes (or all there is) and returns
-/// a copy of them, without consuming anything.
+/// A copy of the first `n` bytes (fewer if one read of the source brings
+/// fewer), left in the buffer for the decoder or the tar parser.
 fn fill_head<R: Read>(reader: &mut BufReader<R>, n: usize) -> io::Result<Vec<u8>> {
-    // A BufReader only refills when empty; read the head through a second
-    // reader so the first bytes stay available to the decoder.
+    // One fill is enough: a file fills the 256 KiB buffer at once, and a
+    // pipe that delivers a few bytes at a time only makes the sniffing see
+    // less (the decoders and the tar parser still judge every byte).
     let buffered = reader.fill_buf()?;
-    if buffered.len() >= n || buffered.is_empty() {
-        return Ok(buffered[..buffered.len().min(n)].to_vec());
-    }
-    // Rare (a pipe delivering a few bytes at a time): accept the short
-    // head; the decoders and the tar parser judge the rest.
-    Ok(buffered.to_vec())
+    Ok(buffered[..buffered.len().min(n)].to_vec())
 }
 
 fn hex_prefix(head: &[u8]) -> String {
