@@ -599,3 +599,26 @@ fn credentials_never_reach_logs_json_or_state() {
         "the debug log was on"
     );
 }
+
+#[test]
+fn https_source_is_verified_against_trusted_roots() {
+    let body = data(2 * MIB + 5, 22);
+    let origin = servers::TlsOrigin::start(&body);
+    let sb = Sandbox::new();
+    // Not trusted: a permanent failure, not a retry loop.
+    let (doc, code) = fetch_json(pm_s3(&sb, s3s_endpoint()), &origin.url);
+    assert_eq!((error_code(&doc), code), ("fetch_unsupported", 3), "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("certificate"),
+        "{doc}"
+    );
+
+    let mut trusted = pm_s3(&sb, s3s_endpoint());
+    trusted.env("SSL_CERT_FILE", &origin.cert);
+    let (doc, code) = fetch_json(trusted, &origin.url);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+}
