@@ -229,6 +229,9 @@ impl TlsOrigin {
                 "-addext",
                 "subjectAltName=IP:127.0.0.1",
             ])
+            // A server certificate, not a CA (webpki refuses a CA as end entity).
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+            .args(["-addext", "extendedKeyUsage=serverAuth"])
             .arg("-keyout")
             .arg(&key)
             .arg("-out")
