@@ -17,8 +17,10 @@ apt_packages=(
   pkg-config      # -sys crates
   e2fsprogs       # mkfs.ext4 for thin volumes
   python3-venv    # image fetch: moto (S3 server with If-Match) and awscli
-  nginx-light     # image fetch benchmark: static HTTP origin
-  npm             # image fetch benchmark: s3rver
+  nginx-light     # image fetch: https test origin, benchmark static origin
+  openssl         # image fetch: the https test's throwaway certificate
+  time            # image fetch benchmark: peak RSS (/usr/bin/time -v)
+  curl            # image fetch benchmark: single-stream reference
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -44,6 +46,11 @@ install_fetch_tools() {
     log "pip install moto[server] awscli into .tools/venv"
     python3 -m venv "$tools/venv"
     "$tools/venv/bin/pip" install -q 'moto[server]' awscli
+  fi
+  if ! command -v npm >/dev/null; then
+    # Only when missing: a NodeSource nodejs already ships npm and conflicts
+    # with Debian's npm package.
+    apt_packages=(npm); install_apt
   fi
   if [ ! -x "$tools/node/node_modules/.bin/s3rver" ]; then
     log "npm install s3rver into .tools/node"

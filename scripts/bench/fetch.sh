@@ -14,13 +14,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-export PATH="$repo/.tools/bin:$repo/.tools/venv/bin:$repo/.tools/node/node_modules/.bin:$PATH"
+export PATH="$repo/.tools/bin:$repo/.tools/venv/bin:$repo/.tools/node/node_modules/.bin:$PATH:/usr/sbin"
 rounds=${ROUNDS:-5}
 size_mib=${SIZE_MIB:-1024}
 work=${BENCH_DIR:-$repo/target/bench-fetch}
 
 need() { command -v "$1" >/dev/null || { echo "bench: $1 missing: run bash scripts/test-linux.sh first" >&2; exit 7; }; }
-need aws; need s3rver; need curl; need nginx; [ -x /usr/bin/time ] || need /usr/bin/time
+need aws; need s3rver; need curl; need nginx; need /usr/bin/time
 
 cargo build --release --locked -q
 pm="$repo/target/release/pm"
