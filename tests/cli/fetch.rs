@@ -153,7 +153,9 @@ fn fetch_resumes_after_kill_without_refetching_parts() {
         assert!(done.len() < 12);
         assert_eq!(count(&sb, "images"), 0, "nothing ready after a kill");
 
-        proxy.reset_counts();
+        // A fresh proxy: the killed run's connections may still be
+        // draining through the old one.
+        let proxy = Proxy::start(s3s_endpoint());
         let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://resume/root.tar");
         assert_eq!(code, 0, "{doc}");
         assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
