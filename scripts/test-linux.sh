@@ -20,9 +20,10 @@ apt_packages=(
   # User-Mode Linux guest that runs the device-mapper tests
   libdevmapper-dev libclang-dev busybox-static kmod util-linux
   python3-venv    # image fetch: moto (S3 server with If-Match) and awscli
-  nginx-light     # image fetch benchmark: static HTTP origin
-  npm             # image fetch benchmark: s3rver
-  time            # /usr/bin/time -v: peak RSS in scripts/bench/validate.sh
+  nginx-light     # image fetch: https test origin, benchmark static origin
+  openssl         # image fetch: the https test's throwaway certificate
+  time            # /usr/bin/time -v: peak RSS (validate and fetch benchmarks)
+  curl            # image fetch benchmark: single-stream reference
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -48,6 +49,11 @@ install_fetch_tools() {
     log "pip install moto[server] awscli into .tools/venv"
     python3 -m venv "$tools/venv"
     "$tools/venv/bin/pip" install -q 'moto[server]' awscli
+  fi
+  if ! command -v npm >/dev/null; then
+    # Only when missing: a NodeSource nodejs already ships npm and conflicts
+    # with Debian's npm package.
+    apt_packages=(npm); install_apt
   fi
   if [ ! -x "$tools/node/node_modules/.bin/s3rver" ]; then
     log "npm install s3rver into .tools/node"

@@ -20,7 +20,7 @@
 use crate::image::http::{HttpBody, HttpObject};
 use crate::image::s3::{S3Body, S3Object};
 use crate::progress::Progress;
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -162,12 +162,13 @@ pub async fn download(
 ) -> Result<Downloaded, EngineError> {
     let plan = Arc::new(plan);
     let (hashed_tx, mut hashed_rx) = watch::channel(0u64);
-    let (buffers_tx, buffers_rx) = std::sync::mpsc::channel::<(u64, Bytes)>();
+    let (buffers_tx, buffers_rx) = std::sync::mpsc::channel::<(u64, Vec<u8>)>();
+    let pool = BufferPool::default();
     let hasher = {
-        let (file, plan, done) = (file.clone(), plan.clone(), done.clone());
+        let (file, plan, done, pool) = (file.clone(), plan.clone(), done.clone(), pool.clone());
         std::thread::Builder::new()
             .name("pm-hash".to_string())
-            .spawn(move || hash_in_order(&file, &plan, &done, &buffers_rx, &hashed_tx))
+            .spawn(move || hash_in_order(&file, &plan, &done, &buffers_rx, &hashed_tx, &pool))
             .map_err(|e| EngineError::Local(e.into()))?
     };
     let received = Arc::new(AtomicU64::new(0));
@@ -194,6 +195,7 @@ pub async fn download(
             }
         }
         let job = PartJob {
+            pool: pool.clone(),
             remote: remote.clone(),
             file: file.clone(),
             plan: plan.clone(),
@@ -203,7 +205,6 @@ pub async fn download(
         let (finished, buffers) = (finished.clone(), buffers_tx.clone());
         tasks.spawn(async move {
             let bytes = job.fetch_with_retries(part).await?;
-            job.write(part, bytes.clone()).await?;
             let _ = finished.send(part);
             let _ = buffers.send((part, bytes));
             Ok(())
@@ -240,6 +241,7 @@ fn flatten(
 
 /// Everything one part's task needs.
 struct PartJob {
+    pool: BufferPool,
     remote: Arc<Remote>,
     file: Arc<File>,
     plan: Arc<Plan>,
@@ -248,20 +250,25 @@ struct PartJob {
 }
 
 impl PartJob {
-    async fn fetch_with_retries(&self, part: u64) -> Result<Bytes, EngineError> {
+    async fn fetch_with_retries(&self, part: u64) -> Result<Vec<u8>, EngineError> {
         let attempts = self.plan.retries + 1;
         let mut attempt = 1;
         loop {
             match self.fetch_once(part).await {
                 Ok(bytes) => return Ok(bytes),
-                Err(Fault::Changed) => return Err(EngineError::Changed),
-                Err(Fault::Transient(why)) if attempt < attempts => {
+                Err(PartError::Local(e)) => {
+                    return Err(EngineError::Local(
+                        anyhow::Error::new(e).context("writing the partial file"),
+                    ));
+                }
+                Err(PartError::Fault(Fault::Changed)) => return Err(EngineError::Changed),
+                Err(PartError::Fault(Fault::Transient(why))) if attempt < attempts => {
                     let delay = backoff(attempt);
                     tracing::info!(part, attempt, delay_ms = delay.as_millis() as u64, reason = %why, "fetch_part_retry");
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
-                Err(fault) => {
+                Err(PartError::Fault(fault)) => {
                     return Err(EngineError::Failed {
                         fault,
                         attempts: attempt,
@@ -271,7 +278,12 @@ impl PartJob {
         }
     }
 
-    async fn fetch_once(&self, part: u64) -> Result<Bytes, Fault> {
+    /// One attempt at a part. Each chunk is written in place as it
+    /// arrives (a short pwrite into the page cache: not worth a blocking
+    /// task) and copied into the part's buffer for the hasher. Keeping the
+    /// HTTP stack's own chunks instead would save the copy but pin its
+    /// larger read buffers: measured, peak RSS went from 82 to 165 MiB.
+    async fn fetch_once(&self, part: u64) -> Result<Vec<u8>, PartError> {
         let (start, len) = self.plan.range(part);
         let stall = self.plan.stall_timeout;
         let stalled = || Fault::Transient(format!("no data for {} s", stall.as_secs()));
@@ -281,46 +293,88 @@ impl PartJob {
         let mut body = tokio::time::timeout(stall, request)
             .await
             .map_err(|_| stalled())??;
-        let mut buffer = BytesMut::with_capacity(len as usize);
-        let result = loop {
-            match tokio::time::timeout(stall, body.next_chunk()).await {
-                Err(_) => break Err(stalled()),
-                Ok(Err(fault)) => break Err(fault),
-                Ok(Ok(None)) => break Ok(()),
-                Ok(Ok(Some(chunk))) => {
-                    if buffer.len() + chunk.len() > len as usize {
-                        break Err(Fault::Unsupported(format!(
-                            "the server sent more than the {len} bytes asked for"
-                        )));
-                    }
-                    buffer.extend_from_slice(&chunk);
-                    self.received
-                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    // A retried part is counted again: the bar may
-                    // overshoot briefly, which a person does not mind.
-                    self.progress.advance(chunk.len() as u64);
-                }
+        let mut buffer = self.pool.take(len as usize);
+        let mut got = 0u64;
+        loop {
+            let chunk = match tokio::time::timeout(stall, body.next_chunk()).await {
+                Err(_) => return Err(stalled().into()),
+                Ok(Err(fault)) => return Err(fault.into()),
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(chunk))) => chunk,
+            };
+            let n = chunk.len() as u64;
+            if got + n > len {
+                return Err(Fault::Unsupported(format!(
+                    "the server sent more than the {len} bytes asked for"
+                ))
+                .into());
             }
-        };
-        result?;
-        if (buffer.len() as u64) < len {
-            return Err(Fault::Transient(format!(
-                "short body: {} of {len} bytes",
-                buffer.len()
-            )));
+            self.file
+                .write_all_at(&chunk, start + got)
+                .map_err(PartError::Local)?;
+            got += n;
+            self.received.fetch_add(n, Ordering::Relaxed);
+            // A retried part is counted again: the bar may overshoot
+            // briefly, which a person does not mind.
+            self.progress.advance(n);
+            buffer.extend_from_slice(&chunk);
         }
-        Ok(buffer.freeze())
+        if got < len {
+            return Err(Fault::Transient(format!("short body: {got} of {len} bytes")).into());
+        }
+        start_writeback(&self.file, start, len);
+        Ok(buffer)
+    }
+}
+
+/// Why an attempt failed: the remote side, or our own disk.
+enum PartError {
+    Fault(Fault),
+    Local(std::io::Error),
+}
+
+impl From<Fault> for PartError {
+    fn from(fault: Fault) -> Self {
+        PartError::Fault(fault)
+    }
+}
+
+/// Part buffers for reuse. Fresh multi-megabyte buffers cost a page fault
+/// per 4 KiB on first touch (measured: most of pm's system time beyond
+/// curl's); recycled ones are already mapped. The pool never holds more
+/// than the window's `concurrency` buffers, since no more exist.
+#[derive(Clone, Default)]
+struct BufferPool(Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
+
+impl BufferPool {
+    fn take(&self, len: usize) -> Vec<u8> {
+        let recycled = self.0.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut buffer = recycled.unwrap_or_default();
+        buffer.clear();
+        buffer.reserve_exact(len);
+        buffer
     }
 
-    async fn write(&self, part: u64, bytes: Bytes) -> Result<(), EngineError> {
-        let (start, _) = self.plan.range(part);
-        let file = self.file.clone();
-        tokio::task::spawn_blocking(move || file.write_all_at(&bytes, start))
-            .await
-            .map_err(|e| EngineError::Local(e.into()))?
-            .map_err(|e| {
-                EngineError::Local(anyhow::Error::new(e).context("writing the partial file"))
-            })
+    fn put(&self, buffer: Vec<u8>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(buffer);
+    }
+}
+
+/// Asks the kernel to start writing the part to disk now, without waiting:
+/// the fsync before the image is marked ready then has little left to do,
+/// and dirty pages never pile up to the whole image.
+fn start_writeback(file: &File, start: u64, len: u64) {
+    // SAFETY: a valid open fd; the call only schedules writeback.
+    unsafe {
+        libc::sync_file_range(
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            start as libc::off64_t,
+            len as libc::off64_t,
+            libc::SYNC_FILE_RANGE_WRITE,
+        );
     }
 }
 
@@ -342,11 +396,12 @@ fn hash_in_order(
     file: &File,
     plan: &Plan,
     done: &[bool],
-    buffers: &std::sync::mpsc::Receiver<(u64, Bytes)>,
+    buffers: &std::sync::mpsc::Receiver<(u64, Vec<u8>)>,
     hashed: &watch::Sender<u64>,
+    pool: &BufferPool,
 ) -> anyhow::Result<[u8; 32]> {
     let mut sha = Sha256::new();
-    let mut waiting: BTreeMap<u64, Bytes> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
     let mut scratch = Vec::new();
     for part in 0..plan.parts() {
         if done[part as usize] {
@@ -366,6 +421,7 @@ fn hash_in_order(
                 waiting.insert(i, bytes);
             };
             sha.update(&bytes);
+            pool.put(bytes);
         }
         let _ = hashed.send(part + 1);
     }

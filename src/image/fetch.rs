@@ -314,6 +314,7 @@ fn fetch_remote(
     partial: &Path,
     expected: Option<&str>,
 ) -> Result<Fetched> {
+    limit_allocator_caching();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)))
         .enable_all()
@@ -334,11 +335,7 @@ fn fetch_remote(
         }
         let claim = claim_download(ctx, options, canonical, partial, &info)?;
         let bytes_resumed = claim.resumed_bytes();
-        let (finished_tx, ledger) = spawn_ledger(
-            ctx.config.state_path(),
-            canonical.to_string(),
-            claim.file.try_clone()?,
-        )?;
+        let (finished_tx, ledger) = spawn_ledger(ctx.config.state_path(), canonical.to_string())?;
         let progress: Arc<dyn crate::progress::Progress> =
             Arc::from(ctx.byte_progress("fetching", info.size));
         progress.advance(bytes_resumed);
@@ -410,6 +407,19 @@ fn fetch_remote(
             }
             Err(EngineError::Local(e)) => return Err(e),
         }
+    }
+}
+
+/// Part buffers are megabytes each and freed as soon as they are hashed.
+/// glibc would raise its mmap threshold after the first free and then keep
+/// freed buffers cached in per-thread arenas, growing the RSS well past
+/// concurrency × part size; a fixed threshold returns them at once.
+fn limit_allocator_caching() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before the
+    // download threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
 }
 
@@ -580,8 +590,10 @@ fn interrupted_download(state: &State, canonical: &str) -> Result<Option<Interru
         .optional()?)
 }
 
-/// Parts recorded as written. After a reboot (possibly a power cut) only
-/// those recorded as fdatasync'ed are trusted.
+/// Parts recorded as written. They survive a kill -9 (the page cache keeps
+/// them) but not necessarily a power cut: after a reboot nothing written
+/// since the last fsync can be trusted, so a download from another boot
+/// starts over (syncing every part instead would halve the speed).
 fn done_parts(
     state: &State,
     canonical: &str,
@@ -590,10 +602,13 @@ fn done_parts(
 ) -> Result<Vec<bool>> {
     let parts = previous.size.div_ceil(previous.part_size) as usize;
     let mut done = vec![false; parts];
+    if !same_boot {
+        return Ok(done);
+    }
     let mut stmt = state
         .reader()
-        .prepare("SELECT part FROM download_parts WHERE source = ?1 AND (synced = 1 OR ?2)")?;
-    for part in stmt.query_map(params![canonical, same_boot], |r| r.get::<_, i64>(0))? {
+        .prepare("SELECT part FROM download_parts WHERE source = ?1")?;
+    for part in stmt.query_map([canonical], |r| r.get::<_, i64>(0))? {
         if let Some(slot) = usize::try_from(part?).ok().and_then(|i| done.get_mut(i)) {
             *slot = true;
         }
@@ -601,25 +616,19 @@ fn done_parts(
     Ok(done)
 }
 
-/// This boot's id: parts written but not yet fdatasync'ed survive a kill -9
-/// (they are in the page cache) but not a power cut, i.e. not a new boot.
+/// This boot's id (see `done_parts`).
 fn boot_id() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .ok()
         .map(|s| s.trim().to_string())
 }
 
-/// fdatasync the partial file after this many bytes of parts, then mark
-/// those parts as surviving a power cut.
-const SYNC_EVERY_BYTES: u64 = 256 << 20;
-
 /// The bookkeeping thread: records each finished part in its own
 /// transaction (so a SIGKILL loses only parts in flight) on its own
-/// connection, and syncs the file now and then.
+/// connection, off the download's path.
 fn spawn_ledger(
     state_path: PathBuf,
     source: String,
-    file: File,
 ) -> Result<(
     std::sync::mpsc::Sender<u64>,
     std::thread::JoinHandle<Result<()>>,
@@ -629,12 +638,6 @@ fn spawn_ledger(
         .name("pm-ledger".to_string())
         .spawn(move || -> Result<()> {
             let mut state = State::open(&state_path)?;
-            let part_size: i64 = state.reader().query_row(
-                "SELECT part_size FROM downloads WHERE source = ?1",
-                [&source],
-                |r| r.get(0),
-            )?;
-            let mut unsynced = 0u64;
             for part in rx {
                 state.write(|tx| {
                     tx.execute(
@@ -648,18 +651,6 @@ fn spawn_ledger(
                     Ok(())
                 })?;
                 crate::failpoint::hit("fetch_part_recorded");
-                unsynced += part_size as u64;
-                if unsynced >= SYNC_EVERY_BYTES {
-                    file.sync_data()?;
-                    state.write(|tx| {
-                        tx.execute(
-                            "UPDATE download_parts SET synced = 1 WHERE source = ?1 AND synced = 0",
-                            [&source],
-                        )?;
-                        Ok(())
-                    })?;
-                    unsynced = 0;
-                }
             }
             Ok(())
         })?;

@@ -104,11 +104,16 @@ impl HttpObject {
         let request = request
             .body(Empty::new())
             .map_err(|e| Fault::Unsupported(e.to_string()))?;
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| Fault::Transient(format!("request failed: {}", error_chain(&e))))?;
+        let response = self.client.request(request).await.map_err(|e| {
+            let why = error_chain(&e);
+            // An untrusted or invalid certificate will not get better
+            // by retrying.
+            if why.contains("certificate") {
+                Fault::Unsupported(format!("TLS: {why}"))
+            } else {
+                Fault::Transient(format!("request failed: {why}"))
+            }
+        })?;
         let status = response.status();
         if status.is_success() {
             Ok(response)

@@ -113,8 +113,7 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // image fetch: resumable downloads. A row in `downloads` is an
     // interrupted or running fetch; `download_parts` the parts already
-    // written to its partial file (`synced` once fdatasync'ed, so after a
-    // power cut only synced parts are trusted).
+    // written to its partial file (trusted only within the same boot_id).
     r#"
     CREATE TABLE downloads (
         source       TEXT PRIMARY KEY,
@@ -129,7 +128,6 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE download_parts (
         source TEXT    NOT NULL REFERENCES downloads (source) ON DELETE CASCADE,
         part   INTEGER NOT NULL,
-        synced INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (source, part)
     ) WITHOUT ROWID;
     "#,

@@ -153,7 +153,9 @@ fn fetch_resumes_after_kill_without_refetching_parts() {
         assert!(done.len() < 12);
         assert_eq!(count(&sb, "images"), 0, "nothing ready after a kill");
 
-        proxy.reset_counts();
+        // A fresh proxy: the killed run's connections may still be
+        // draining through the old one.
+        let proxy = Proxy::start(s3s_endpoint());
         let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://resume/root.tar");
         assert_eq!(code, 0, "{doc}");
         assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
@@ -598,4 +600,27 @@ fn credentials_never_reach_logs_json_or_state() {
         String::from_utf8_lossy(&out.stderr).contains("fetch_complete"),
         "the debug log was on"
     );
+}
+
+#[test]
+fn https_source_is_verified_against_trusted_roots() {
+    let body = data(2 * MIB + 5, 22);
+    let origin = servers::TlsOrigin::start(&body);
+    let sb = Sandbox::new();
+    // Not trusted: a permanent failure, not a retry loop.
+    let (doc, code) = fetch_json(pm_s3(&sb, s3s_endpoint()), &origin.url);
+    assert_eq!((error_code(&doc), code), ("fetch_unsupported", 3), "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("certificate"),
+        "{doc}"
+    );
+
+    let mut trusted = pm_s3(&sb, s3s_endpoint());
+    trusted.env("SSL_CERT_FILE", &origin.cert);
+    let (doc, code) = fetch_json(trusted, &origin.url);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
 }

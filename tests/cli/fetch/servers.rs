@@ -78,6 +78,7 @@ impl Moto {
         let port = free_port();
         let child = Command::new(exe)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -192,4 +193,89 @@ pub fn sha256_hex(data: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// nginx serving one file over TLS with a throwaway self-signed
+/// certificate for 127.0.0.1; stopped on drop.
+pub struct TlsOrigin {
+    child: Child,
+    pub url: String,
+    /// The certificate, for SSL_CERT_FILE.
+    pub cert: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TlsOrigin {
+    pub fn start(body: &[u8]) -> TlsOrigin {
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .map(PathBuf::from)
+            .find(|p| p.exists())
+            .unwrap_or_else(|| {
+                panic!("nginx is not installed: run `bash scripts/test-linux.sh` once")
+            });
+        let dir = tempfile::tempdir().expect("nginx dir");
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(&root).expect("root");
+        std::fs::write(root.join("root.tar"), body).expect("object");
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let status = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ])
+            // A server certificate, not a CA (webpki refuses a CA as end entity).
+            .args(["-addext", "basicConstraints=critical,CA:FALSE"])
+            .args(["-addext", "extendedKeyUsage=serverAuth"])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stderr(Stdio::null())
+            .status()
+            .expect("run openssl");
+        assert!(status.success(), "openssl req failed");
+        let port = free_port();
+        let d = dir.path().display();
+        let conf = format!(
+            "daemon off; master_process off; error_log {d}/error.log; pid {d}/nginx.pid;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d};\n\
+               fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
+               server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {c}; ssl_certificate_key {k};\n\
+                 root {r}; }} }}\n",
+            c = cert.display(),
+            k = key.display(),
+            r = root.display()
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).expect("conf");
+        let child = Command::new(nginx)
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .arg("-p")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        wait_for_port(port, Duration::from_secs(20));
+        TlsOrigin {
+            child,
+            url: format!("https://127.0.0.1:{port}/root.tar"),
+            cert,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for TlsOrigin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
