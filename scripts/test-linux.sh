@@ -16,7 +16,14 @@ mkdir -p "$tools"
 apt_packages=(
   pkg-config      # -sys crates
   e2fsprogs       # mkfs.ext4 for thin volumes
-  time            # /usr/bin/time -v: peak RSS in scripts/bench/validate.sh
+  # pool/activate (issue 6): the devicemapper crate's build, and the
+  # User-Mode Linux guest that runs the device-mapper tests
+  libdevmapper-dev libclang-dev busybox-static kmod util-linux
+  python3-venv    # image fetch: moto (S3 server with If-Match) and awscli
+  nginx-light     # image fetch: https test origin, benchmark static origin
+  openssl         # image fetch: the https test's throwaway certificate
+  time            # /usr/bin/time -v: peak RSS (validate and fetch benchmarks)
+  curl            # image fetch benchmark: single-stream reference
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -35,8 +42,28 @@ install_apt() {
   fi
 }
 
+# image fetch: moto (the S3 server that answers If-Match with 412) for the
+# tests, awscli and s3rver for scripts/bench/fetch.sh.
+install_fetch_tools() {
+  if [ ! -x "$tools/venv/bin/moto_server" ] || [ ! -x "$tools/venv/bin/aws" ]; then
+    log "pip install moto[server] awscli into .tools/venv"
+    python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install -q 'moto[server]' awscli
+  fi
+  if ! command -v npm >/dev/null; then
+    # Only when missing: a NodeSource nodejs already ships npm and conflicts
+    # with Debian's npm package.
+    apt_packages=(npm); install_apt
+  fi
+  if [ ! -x "$tools/node/node_modules/.bin/s3rver" ]; then
+    log "npm install s3rver into .tools/node"
+    npm install --prefix "$tools/node" --no-audit --no-fund -s s3rver >/dev/null
+  fi
+}
+
 if [ -z "${PM_SKIP_INSTALL:-}" ]; then
   install_apt
+  install_fetch_tools
 fi
 
 # vault: the real Bitwarden CLI, an npm package under .tools/node (the vault
@@ -65,6 +92,9 @@ export PATH="$tools/bin:$tools/node/node_modules/.bin:$PATH"
 log "cargo test (unit and end-to-end tests on the host)"
 cargo test --locked --all-targets
 
+# pool/activate (issue 6): the device-mapper tests, in a throwaway kernel.
+log "device-mapper tests inside User-Mode Linux"
+bash scripts/uml/run-dm-tests.sh
 # The image validator's fuzz target (cargo-fuzz, libFuzzer). Only a stable
 # toolchain is available, so RUSTC_BOOTSTRAP=1 unlocks the -Z flags
 # cargo-fuzz passes; without a working sanitizer it builds with -s none.

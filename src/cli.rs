@@ -97,6 +97,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Fetch, validate and activate root-filesystem images
     Image(commands::image::ImageArgs),
+    /// The device-mapper thin pool that activations live on
+    Pool(commands::pool::PoolArgs),
     /// Inspect and maintain the shared state file
     State(commands::state::StateArgs),
     /// Show the effective configuration

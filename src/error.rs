@@ -105,6 +105,72 @@ pub enum PmError {
         #[source]
         source: std::io::Error,
     },
+    // pool/activate (issue 6)
+    #[error("no thin pool is set up")]
+    NoPool,
+
+    #[error("a pool named {name:?} already exists with other settings: {differs}")]
+    PoolConflict { name: String, differs: String },
+
+    #[error("the pool is {what} full ({percent:.1}% used, limit {limit}%)")]
+    PoolFull {
+        what: &'static str,
+        percent: f64,
+        limit: i64,
+    },
+
+    #[error("the pool still holds {activations} activation(s)")]
+    PoolInUse { activations: usize },
+
+    #[error("device-mapper is not available: {reason}")]
+    DeviceMapperUnavailable { reason: String },
+
+    #[error("image {image} has not been validated as safe")]
+    ImageNotValidated { image: String },
+
+    #[error("the archive was refused while unpacking: {count} violation(s)", count = violations.len())]
+    UnpackRefused {
+        violations: Vec<crate::image::validate::Violation>,
+    },
+
+    #[error("{what} stayed busy after {attempts} attempts")]
+    DeviceBusy { what: String, attempts: u32 },
+
+    #[error("{tool} failed: {message}")]
+    ToolFailed { tool: String, message: String },
+    #[error("{source_url} is {size} bytes, more than the limit of {max} bytes")]
+    ImageTooLarge {
+        source_url: String,
+        size: u64,
+        max: u64,
+    },
+
+    #[error("access to {source_url} was denied: {reason}")]
+    FetchDenied { source_url: String, reason: String },
+
+    #[error("fetching {source_url} failed after {attempts} attempts: {last}")]
+    FetchTransient {
+        source_url: String,
+        attempts: u32,
+        last: String,
+    },
+
+    #[error("{source_url} has digest {actual}, expected {expected} ({from})")]
+    DigestMismatch {
+        source_url: String,
+        expected: String,
+        actual: String,
+        from: &'static str,
+    },
+
+    #[error("{source_url} changed while it was being downloaded, again after a restart")]
+    ObjectChanged { source_url: String },
+
+    #[error("image {image} is in use by {}", users.join(", "))]
+    ImageInUse { image: String, users: Vec<String> },
+
+    #[error("{source_url} cannot be fetched: {reason}")]
+    FetchUnsupported { source_url: String, reason: String },
 
     #[error("{message}")]
     Io {
@@ -195,6 +261,15 @@ impl PmError {
             PmError::UpstreamFailed { .. } => "upstream_failed",
             PmError::ImageRejected { .. } => "image_rejected",
             PmError::Unreadable { .. } => "unreadable",
+            PmError::NoPool => "no_pool",
+            PmError::PoolConflict { .. } => "pool_conflict",
+            PmError::PoolFull { .. } => "pool_full",
+            PmError::PoolInUse { .. } => "pool_in_use",
+            PmError::DeviceMapperUnavailable { .. } => "device_mapper_unavailable",
+            PmError::ImageNotValidated { .. } => "image_not_validated",
+            PmError::UnpackRefused { .. } => "unpack_refused",
+            PmError::DeviceBusy { .. } => "device_busy",
+            PmError::ToolFailed { .. } => "tool_failed",
             PmError::Io { .. } => "io_error",
             PmError::BwMissing { .. } => "bw_missing",
             PmError::BwTimeout { .. } => "bw_timeout",
@@ -209,6 +284,13 @@ impl PmError {
             PmError::VaultPasswordSource { .. } => "vault_password_source",
             PmError::VaultPremiumRequired { .. } => "vault_premium_required",
             PmError::VaultServerUnreachable => "vault_server_unreachable",
+            PmError::ImageTooLarge { .. } => "image_too_large",
+            PmError::FetchDenied { .. } => "fetch_denied",
+            PmError::FetchTransient { .. } => "fetch_transient",
+            PmError::DigestMismatch { .. } => "digest_mismatch",
+            PmError::ObjectChanged { .. } => "object_changed",
+            PmError::FetchUnsupported { .. } => "fetch_unsupported",
+            PmError::ImageInUse { .. } => "image_in_use",
         }
     }
 
@@ -222,6 +304,16 @@ impl PmError {
             PmError::UpstreamFailed { .. } => ExitCode::Precondition,
             PmError::ImageRejected { .. } => ExitCode::Rejected,
             PmError::Unreadable { .. } => ExitCode::NotFound,
+            PmError::NoPool
+            | PmError::PoolConflict { .. }
+            | PmError::PoolFull { .. }
+            | PmError::PoolInUse { .. }
+            | PmError::ImageNotValidated { .. } => ExitCode::Precondition,
+            PmError::DeviceMapperUnavailable { .. } | PmError::ToolFailed { .. } => {
+                ExitCode::ToolUnavailable
+            }
+            PmError::UnpackRefused { .. } => ExitCode::Rejected,
+            PmError::DeviceBusy { .. } => ExitCode::Transient,
             PmError::Io { .. } => ExitCode::Failure,
             PmError::BwMissing { .. } | PmError::BwTimeout { .. } | PmError::BwFailed { .. } => {
                 ExitCode::ToolUnavailable
@@ -236,6 +328,12 @@ impl PmError {
             PmError::VaultItemAmbiguous { .. } => ExitCode::Rejected,
             PmError::VaultPasswordSource { .. } => ExitCode::Usage,
             PmError::VaultServerUnreachable => ExitCode::Transient,
+            PmError::ImageTooLarge { .. }
+            | PmError::DigestMismatch { .. }
+            | PmError::FetchUnsupported { .. } => ExitCode::Rejected,
+            PmError::FetchDenied { .. } => ExitCode::Auth,
+            PmError::ImageInUse { .. } => ExitCode::Precondition,
+            PmError::FetchTransient { .. } | PmError::ObjectChanged { .. } => ExitCode::Transient,
         }
     }
 
@@ -270,6 +368,32 @@ impl PmError {
             PmError::Unreadable { .. } => {
                 Some("check the path and its permissions".to_string())
             }
+            PmError::NoPool => Some(
+                "create one with `pm pool create --loop-dir DIR` (or --data DEV --metadata DEV), or use --backend dir"
+                    .to_string(),
+            ),
+            PmError::PoolConflict { .. } => Some(
+                "use the existing pool, or `pm pool destroy` it first".to_string(),
+            ),
+            PmError::PoolFull { .. } => Some(
+                "deactivate what is no longer needed, `pm image gc`, or raise pool.max_data_percent / pool.max_metadata_percent".to_string(),
+            ),
+            PmError::PoolInUse { .. } => Some(
+                "deactivate the activations first (`pm image deactivate`), or pass --force".to_string(),
+            ),
+            PmError::DeviceMapperUnavailable { .. } => Some(
+                "load dm-thin-pool (modprobe dm-thin-pool) and run as root, or use --backend dir".to_string(),
+            ),
+            PmError::ImageNotValidated { .. } => Some(
+                "run `pm image validate IMAGE` first, or pass --validate".to_string(),
+            ),
+            PmError::UnpackRefused { .. } => Some(
+                "the stored archive changed since it was validated: remove it and fetch it again".to_string(),
+            ),
+            PmError::DeviceBusy { .. } => {
+                Some("something still holds the device; try again later".to_string())
+            }
+            PmError::ToolFailed { .. } => Some("run again with -vv for the tool's output".to_string()),
             PmError::Io { .. } => None,
             PmError::BwMissing { .. } => Some(
                 "install it (`npm install -g @bitwarden/cli`) or point vault.bw_path / PM_VAULT_BW_PATH at it"
@@ -324,6 +448,28 @@ impl PmError {
                 "check the network and the server bw is configured for (`bw config server`); try again later"
                     .to_string(),
             ),
+            PmError::ImageTooLarge { .. } => Some(
+                "raise --max-size (or image.max_size) if this image is expected to be this large"
+                    .to_string(),
+            ),
+            PmError::FetchDenied { .. } => Some(
+                "check the AWS credentials (AWS_ACCESS_KEY_ID/AWS_PROFILE) and the bucket policy"
+                    .to_string(),
+            ),
+            PmError::FetchTransient { .. } => Some(
+                "the store or the network is failing; try again later (finished parts are kept)"
+                    .to_string(),
+            ),
+            PmError::DigestMismatch { .. } => Some(
+                "the download was discarded; check the expected digest and the object".to_string(),
+            ),
+            PmError::ObjectChanged { .. } => {
+                Some("the object is being rewritten; try again once the upload is done".to_string())
+            }
+            PmError::FetchUnsupported { .. } => None,
+            PmError::ImageInUse { .. } => {
+                Some("deactivate it first, or pass --force".to_string())
+            }
         }
     }
 
@@ -352,6 +498,13 @@ impl PmError {
             } => json!({"item": item, "field": field, "available": available}),
             PmError::ImageRejected { violations } => json!({"violations": violations}),
             PmError::Unreadable { path, .. } => json!({"path": path}),
+            PmError::UnpackRefused { violations } => json!({"violations": violations}),
+            PmError::ImageTooLarge { size, max, .. } => json!({"size": size, "max_size": max}),
+            PmError::FetchTransient { attempts, .. } => json!({"attempts": attempts}),
+            PmError::ImageInUse { users, .. } => json!({"users": users}),
+            PmError::DigestMismatch {
+                expected, actual, ..
+            } => json!({"expected": expected, "actual": actual}),
             _ => json!({}),
         };
         match value {

@@ -6,15 +6,21 @@
 //! - `pause`: prints `pm: failpoint NAME paused` on stderr and waits until its
 //!   standard input reaches end-of-file, so a test can hold pm at that point
 //!   (for example while it owns the state lock) and release it by closing the
-//!   pipe. No sleeps: the test synchronises on the printed line.
+//!   pipe. No sleeps: the test synchronises on the printed line;
+//! - `kill@N`: like `kill`, but only at the Nth time the point is hit (a
+//!   crash after N parts of a download, say).
 //!
 //! Unarmed points cost one lookup in an empty list. The variable is read once
 //! in `main` through the captured environment.
 
 use std::io::Read;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 static ARMED: OnceLock<Vec<(String, String)>> = OnceLock::new();
+/// Hits of armed points, for `kill@N` (points are few: one counter will do
+/// as long as a test arms one counted point at a time).
+static HITS: AtomicU64 = AtomicU64::new(0);
 
 /// Arms the points named in a `PM_FAILPOINTS` value.
 pub fn arm(spec: Option<&str>) {
@@ -43,6 +49,15 @@ pub fn hit(name: &str) {
             let mut sink = Vec::new();
             let _ = std::io::stdin().read_to_end(&mut sink);
         }
-        _ => {}
+        counted => {
+            if let Some(n) = counted
+                .strip_prefix("kill@")
+                .and_then(|n| n.parse::<u64>().ok())
+                && HITS.fetch_add(1, Ordering::SeqCst) + 1 == n
+            {
+                // SAFETY: as above.
+                unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            }
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod input;
 pub mod lock;
 pub mod logging;
 pub mod output;
+pub mod pool;
 pub mod progress;
 pub mod secret;
 pub mod state;

@@ -6,6 +6,9 @@ pub mod config;
 pub mod image;
 pub mod state;
 pub mod vault;
+// pool/activate (issue 6)
+pub mod activation;
+pub mod pool;
 
 use crate::cli::Command;
 use crate::context::Context;
@@ -17,6 +20,7 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
     match command {
         Command::Image(args) => image::run(args, ctx),
         Command::State(args) => state::run(args, ctx),
+        Command::Pool(args) => pool::run(args, ctx),
         Command::Config(args) => config::run(args, ctx),
         Command::Completions(args) => completions::run(args),
         Command::Vault(args) => vault::run(args, ctx),
@@ -28,6 +32,7 @@ pub fn name(command: &Command) -> String {
     match command {
         Command::Image(args) => format!("image {}", args.verb.name()),
         Command::State(args) => format!("state {}", args.verb.name()),
+        Command::Pool(args) => format!("pool {}", args.verb.name()),
         Command::Config(_) => "config show".to_string(),
         Command::Completions(_) => "completions".to_string(),
         Command::Vault(args) => format!("vault {}", args.verb.name()),
@@ -39,6 +44,7 @@ pub fn is_mutating(command: &Command) -> bool {
     match command {
         Command::Image(args) => args.verb.is_mutating(),
         Command::State(args) => args.verb.is_mutating(),
+        Command::Pool(args) => args.verb.is_mutating(),
         Command::Config(_) | Command::Completions(_) => false,
         Command::Vault(args) => args.verb.is_mutating(),
     }

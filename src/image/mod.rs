@@ -2,4 +2,13 @@
 //! get there (fetch), how they are judged (validate) and unpacked (unpack).
 
 pub mod store;
+pub mod unpack;
 pub mod validate;
+
+// fetch: sources, the S3 and HTTP clients, the part engine, gc.
+pub mod download;
+pub mod fetch;
+pub mod gc;
+pub mod http;
+pub mod s3;
+pub mod source;

@@ -144,6 +144,43 @@ impl ImageStore {
         Ok(out)
     }
 
+    /// What still uses an image (activations, once they exist), so `rm`
+    /// can refuse. Later features add their tables here.
+    pub fn users_of(&self, state: &State, digest: &str) -> Result<Vec<String>> {
+        let has_activations: bool = state.reader().query_row(
+            "SELECT count(*) > 0 FROM pragma_table_info('activations') WHERE name = 'image_digest'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_activations {
+            return Ok(Vec::new());
+        }
+        Ok(state
+            .reader()
+            .prepare("SELECT 'activation ' || name FROM activations WHERE image_digest = ?1")?
+            .query_map([digest], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?)
+    }
+
+    /// Forgets an image and deletes its blob. The row goes first: a crash in
+    /// between leaves an unreferenced blob for `gc`, never a row without a file.
+    pub fn remove(&self, state: &mut State, digest: &str) -> Result<()> {
+        state.write(|tx| {
+            tx.execute("DELETE FROM image_sources WHERE digest = ?1", [digest])?;
+            tx.execute("DELETE FROM images WHERE digest = ?1", [digest])?;
+            Ok(())
+        })?;
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+        match std::fs::remove_file(self.blob_path(hex)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(PmError::io(
+                format!("cannot delete {}", self.blob_path(hex).display()),
+                e,
+            )
+            .into()),
+            _ => Ok(()),
+        }
+    }
+
     /// Finds an image by short id or id prefix (at least 4 hex digits), full
     /// digest (with or without `sha256:`), or a source it was fetched from.
     /// An ambiguous prefix is an error listing the candidates, never a guess.

@@ -63,6 +63,74 @@ const MIGRATIONS: &[&str] = &[
         validated_at   INTEGER NOT NULL
     );
     "#,
+    // pool/activate (issue 6): the thin pool (or dir root), one base volume
+    // per image and backend, activations, and the intent journal that makes
+    // every kernel change crash-safe (intent row first, result after).
+    r#"
+    CREATE TABLE pools (
+        name           TEXT PRIMARY KEY,       -- dm name prefix, e.g. 'pm'
+        data_dev       TEXT NOT NULL,          -- block device or loop-backed file
+        metadata_dev   TEXT NOT NULL,
+        loop_backed    INTEGER NOT NULL,       -- 1: the two paths are files pm created
+        data_bytes     INTEGER NOT NULL,
+        metadata_bytes INTEGER NOT NULL,
+        block_sectors  INTEGER NOT NULL,
+        low_water      INTEGER NOT NULL,       -- in data blocks
+        next_thin_id   INTEGER NOT NULL,       -- ids only grow: never reused
+        created_at     INTEGER NOT NULL
+    );
+    CREATE TABLE volumes (
+        digest     TEXT NOT NULL,
+        backend    TEXT NOT NULL CHECK (backend IN ('thin', 'dir')),
+        thin_id    INTEGER,
+        path       TEXT NOT NULL,              -- dm name or directory
+        size       INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (digest, backend)
+    );
+    CREATE TABLE activations (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL UNIQUE,
+        image_digest TEXT NOT NULL,            -- the image (fetch's `rm` checks it)
+        backend     TEXT NOT NULL CHECK (backend IN ('thin', 'dir')),
+        thin_id     INTEGER,
+        path        TEXT NOT NULL,             -- dm name or directory
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE intents (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        op          TEXT NOT NULL,             -- create_base, create_snapshot, remove_volume, ...
+        backend     TEXT NOT NULL,
+        thin_id     INTEGER,
+        digest      TEXT,
+        activation  TEXT,
+        path        TEXT,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,
+        outcome     TEXT                       -- done, rolled_back, finished_by_reconcile
+    );
+    CREATE INDEX intents_open ON intents (finished_at);
+    "#,
+    // image fetch: resumable downloads. A row in `downloads` is an
+    // interrupted or running fetch; `download_parts` the parts already
+    // written to its partial file (trusted only within the same boot_id).
+    r#"
+    CREATE TABLE downloads (
+        source       TEXT PRIMARY KEY,
+        etag         TEXT,
+        size         INTEGER NOT NULL,
+        part_size    INTEGER NOT NULL,
+        partial_path TEXT    NOT NULL,
+        boot_id      TEXT,
+        started_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+    );
+    CREATE TABLE download_parts (
+        source TEXT    NOT NULL REFERENCES downloads (source) ON DELETE CASCADE,
+        part   INTEGER NOT NULL,
+        PRIMARY KEY (source, part)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.

@@ -2,14 +2,18 @@
 
 mod support;
 
+mod activate;
 mod archives;
 mod bw_fixture;
 mod concurrency;
 mod config;
 mod contract;
 mod crash;
+mod fetch;
 mod generated;
 mod lock;
+mod rootfs;
 mod state;
+mod thin;
 mod validate;
 mod vault;

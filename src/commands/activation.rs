@@ -1,0 +1,204 @@
+//! `pm image activate` and `pm image deactivate`: the verbs of `pm image`
+//! that make a validated image usable (see `pool` for the work).
+
+use crate::context::Context;
+use crate::error::PmError;
+use crate::image::store::{ImageRecord, ImageStore};
+use crate::image::unpack;
+use crate::image::validate::{Limits, Policy, record_validation, validate_file, validation_for};
+use crate::input;
+use crate::output::{Outcome, Render};
+use crate::pool::{self, ActivateRequest, Activated, Deactivated, PoolSettings};
+use crate::progress::Progress;
+use anyhow::Result;
+use clap::Args;
+use std::path::Path;
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+The first activation of an image creates its base volume (thin: a thin
+volume with ext4, filled by a safe unpack; dir: an unpacked folder); each
+activation is then a thin snapshot of it (or a copy, reflinked where the
+filesystem can). Activating an existing --name again is \"changed\": false.")]
+pub struct ActivateArgs {
+    /// A stored image (short id, digest or source), or `-` for the JSON of a previous pm command
+    #[arg(value_name = "IMAGE|-")]
+    pub image: String,
+    /// A name for the activation; activating the same name again changes nothing
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Where the activation lives [config: pool.backend, default auto: thin when device-mapper is present]
+    #[arg(long, value_name = "BACKEND", value_parser = ["auto", "thin", "dir"])]
+    pub backend: Option<String>,
+    /// Validate the image first if it has no safe verdict yet
+    #[arg(long)]
+    pub validate: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeactivateArgs {
+    /// An activation id or name, or `-` for the JSON of `pm image activate`
+    #[arg(value_name = "ACTIVATION|-")]
+    pub activation: String,
+}
+
+/// Unpacks with the validator's rules, the limits and policy the image was
+/// validated under.
+struct CheckedUnpacker {
+    limits: Limits,
+    policy: Policy,
+    as_root: bool,
+}
+
+impl pool::Unpacker for CheckedUnpacker {
+    fn unpack(&self, blob: &Path, root: &Path, progress: &dyn Progress) -> Result<u64> {
+        let stats = unpack::unpack_file(
+            blob,
+            root,
+            &self.limits,
+            &self.policy,
+            self.as_root,
+            progress,
+            &mut || crate::failpoint::hit("activate_during_unpack"),
+        )?;
+        Ok(stats.bytes)
+    }
+}
+
+pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
+    let image = resolve_image(ctx, &args.image)?;
+    let (limits, policy) = safe_verdict(ctx, &image, args.validate)?;
+    let settings = PoolSettings::from_config(&ctx.config);
+    let requested = args
+        .backend
+        .clone()
+        .unwrap_or_else(|| ctx.config.string("pool.backend").to_string());
+    let choice = pool::choose_backend(&requested);
+    if let Some(reason) = &choice.reason {
+        ctx.notice(&format!("using the dir backend: {reason}"));
+    }
+    let unpacker = CheckedUnpacker {
+        limits,
+        policy,
+        as_root: settings.as_root,
+    };
+    let progress = ctx.byte_progress("unpacking", image.size);
+    let _lock = ctx.lock()?;
+    let activated = pool::activate(
+        ctx.state()?,
+        &settings,
+        ActivateRequest {
+            digest: &image.digest,
+            blob: &image.path,
+            name: args.name.as_deref(),
+            choice,
+        },
+        &unpacker,
+        progress.as_ref(),
+    )?;
+    Outcome::of(&activated)
+}
+
+pub fn deactivate(args: DeactivateArgs, ctx: &mut Context) -> Result<Outcome> {
+    let reference = if args.activation == "-" {
+        let doc = input::read_document(std::io::stdin().lock())?;
+        input::string_field(&doc, &["id", "name"])?
+    } else {
+        args.activation
+    };
+    let settings = PoolSettings::from_config(&ctx.config);
+    let _lock = ctx.lock()?;
+    let done = pool::deactivate(ctx.state()?, &settings, &reference)?;
+    Outcome::of(&done)
+}
+
+fn resolve_image(ctx: &mut Context, reference: &str) -> Result<ImageRecord> {
+    let reference = if reference == "-" {
+        let doc = input::read_document(std::io::stdin().lock())?;
+        input::string_field(&doc, &["digest", "id"])?
+    } else {
+        reference.to_string()
+    };
+    let state = ctx.state()?;
+    ImageStore::for_state(state.path()).resolve(state, &reference)
+}
+
+/// The limits and policy the image was found safe under; validates first
+/// when asked and no verdict exists.
+fn safe_verdict(
+    ctx: &mut Context,
+    image: &ImageRecord,
+    validate: bool,
+) -> Result<(Limits, Policy)> {
+    if let Some(record) = validation_for(ctx.state()?, &image.digest)? {
+        if record.is_safe() {
+            return Ok((record.report.limits.clone(), record.report.policy.clone()));
+        }
+        if !validate {
+            return Err(record.report.rejection().into());
+        }
+    }
+    if !validate {
+        return Err(PmError::ImageNotValidated {
+            image: image.id.clone(),
+        }
+        .into());
+    }
+    let limits = Limits::from_config(&ctx.config);
+    let policy = Policy::from_config(&ctx.config);
+    let progress = ctx.byte_progress("validating", image.size);
+    let report = validate_file(&image.path, &limits, &policy, progress.as_ref())?;
+    {
+        let _lock = ctx.lock()?;
+        record_validation(ctx.state()?, &image.digest, &report)?;
+    }
+    if !report.is_safe() {
+        return Err(report.rejection().into());
+    }
+    Ok((limits, policy))
+}
+
+impl Render for Activated {
+    fn human(&self) -> String {
+        let a = &self.activation;
+        let mut out = String::new();
+        for r in &self.reconciled {
+            out.push_str(&format!("reconciled: {} {}\n", r.action, r.subject));
+        }
+        let verb = if self.changed {
+            "activated"
+        } else {
+            "already active"
+        };
+        out.push_str(&format!(
+            "{verb}: {} (id {}) of image {}\n",
+            a.name, a.id, a.image
+        ));
+        match (&a.device, a.snapshot_id) {
+            (Some(device), Some(snap)) => out.push_str(&format!(
+                "  backend thin: device {} ({}), snapshot id {snap}\n",
+                device.display(),
+                a.path
+            )),
+            _ => out.push_str(&format!("  backend {}: {}\n", a.backend.as_str(), a.path)),
+        }
+        if let Some(reason) = &self.backend_reason {
+            out.push_str(&format!("  backend chosen automatically: {reason}\n"));
+        }
+        if self.base_created {
+            out.push_str("  (created the image's base volume)\n");
+        }
+        out
+    }
+}
+
+impl Render for Deactivated {
+    fn human(&self) -> String {
+        let mut out = String::new();
+        for r in &self.reconciled {
+            out.push_str(&format!("reconciled: {} {}\n", r.action, r.subject));
+        }
+        out.push_str(&format!("deactivated: {} (id {})\n", self.name, self.id));
+        out
+    }
+}

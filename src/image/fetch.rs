@@ -1,0 +1,730 @@
+//! `pm image fetch`: from a source to a verified blob in the store.
+//!
+//! The order of events is what makes a crash at any moment safe:
+//! 1. a source already in the store answers at once (`changed: false`);
+//! 2. a per-source download lock (flock under `images/partial/`) makes a
+//!    second fetch of the same source wait and then find it in the store,
+//!    while fetches of other sources go on in parallel; the state lock is
+//!    only taken for the short transitions below, never for the download;
+//! 3. HEAD: size (refused above `--max-size` before any GET), ETag, checksum;
+//! 4. the `downloads` row and the preallocated partial file are created, or
+//!    an interrupted download of the same object (same ETag) is resumed;
+//! 5. parts are downloaded and recorded in `download_parts` as they finish;
+//! 6. the digest is verified (`--sha256`, the store's checksum), the file is
+//!    fsynced, renamed into `images/sha256/<hex>` and only then recorded in
+//!    `images`, and the `downloads` row is dropped.
+
+use crate::context::Context;
+use crate::error::PmError;
+use crate::image::download::{self, Downloaded, EngineError, Fault, ObjectInfo, Plan, Remote};
+use crate::image::source::Source;
+use crate::image::store::{ImageRecord, ImageStore};
+use crate::lock::{self, Holder};
+use crate::output::Render;
+use crate::state::{State, now_ms};
+use anyhow::{Context as _, Result};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fs::{File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Everything a fetch is told.
+#[derive(Clone, Debug)]
+pub struct FetchOptions {
+    pub source: String,
+    /// Expected digest, `sha256:<hex>` or bare hex.
+    pub sha256: Option<String>,
+    pub max_size: u64,
+    pub part_size: u64,
+    pub concurrency: usize,
+    pub retries: u32,
+    pub stall_timeout: Duration,
+    pub endpoint_url: Option<String>,
+    /// Relative local paths are resolved against this.
+    pub cwd: PathBuf,
+}
+
+/// What `pm image fetch` prints.
+#[derive(Debug, Serialize)]
+pub struct FetchReport {
+    pub id: String,
+    pub digest: String,
+    pub size: u64,
+    pub path: PathBuf,
+    pub source: String,
+    pub changed: bool,
+    pub duration_ms: u64,
+    /// Bytes received over the network (or read from a local file) by this run.
+    pub bytes_downloaded: u64,
+    /// Bytes an interrupted earlier run had already downloaded.
+    pub bytes_resumed: u64,
+}
+
+impl Render for FetchReport {
+    fn human(&self) -> String {
+        let what = if self.changed {
+            "fetched"
+        } else {
+            "already present"
+        };
+        format!(
+            "{} {} ({} bytes) {what}\n{}",
+            self.id,
+            self.digest,
+            self.size,
+            self.path.display()
+        )
+    }
+}
+
+/// Fetches a source into the store.
+pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
+    let started = Instant::now();
+    let source = Source::parse(&options.source, &options.cwd)?;
+    let canonical = source.canonical();
+    let expected = options.sha256.as_deref().map(parse_sha256).transpose()?;
+    let store = ImageStore::for_state(&ctx.config.state_path());
+    if let Some(record) = already_fetched(ctx.state()?, &store, &canonical, expected.as_deref())? {
+        return Ok(report(record, &canonical, false, started, 0, 0));
+    }
+    tracing::info!(source = %canonical, "fetch_start");
+    let partial_dir = store.root().join("partial");
+    crate::state::create_private_dir(&partial_dir)?;
+    let key = source_key(&canonical);
+    let _download_lock = lock::acquire(
+        &partial_dir.join(format!("{key}.lock")),
+        &Holder::this_process(&format!("pm image fetch {canonical}")),
+        Duration::MAX,
+        |holder| {
+            ctx.notice(&format!(
+                "waiting for {holder}, which is fetching {canonical}"
+            ))
+        },
+    )?;
+    // Whoever held the download lock may just have finished this source.
+    if let Some(record) = already_fetched(ctx.state()?, &store, &canonical, expected.as_deref())? {
+        return Ok(report(record, &canonical, false, started, 0, 0));
+    }
+    let partial = partial_dir.join(format!("{key}.part"));
+    let result = match &source {
+        Source::Local { path } => fetch_local(ctx, options, path, &partial)
+            .and_then(|hex| {
+                finish(
+                    ctx,
+                    &store,
+                    &canonical,
+                    &partial,
+                    &hex,
+                    None,
+                    expected.as_deref(),
+                )
+            })
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&partial);
+            })
+            .map(|record| Fetched {
+                bytes_downloaded: record.size,
+                bytes_resumed: 0,
+                record,
+            }),
+        Source::S3 { .. } | Source::Http { .. } => fetch_remote(
+            ctx,
+            options,
+            &source,
+            &canonical,
+            &store,
+            &partial,
+            expected.as_deref(),
+        ),
+    };
+    match result {
+        Ok(done) => {
+            tracing::info!(source = %canonical, digest = %done.record.digest, "fetch_complete");
+            Ok(report(
+                done.record,
+                &canonical,
+                true,
+                started,
+                done.bytes_downloaded,
+                done.bytes_resumed,
+            ))
+        }
+        Err(e) => {
+            tracing::warn!(source = %canonical, error = format!("{e:#}"), "fetch_failed");
+            Err(e)
+        }
+    }
+}
+
+/// A finished fetch before it is reported.
+struct Fetched {
+    record: ImageRecord,
+    bytes_downloaded: u64,
+    bytes_resumed: u64,
+}
+
+fn report(
+    record: ImageRecord,
+    source: &str,
+    changed: bool,
+    started: Instant,
+    bytes_downloaded: u64,
+    bytes_resumed: u64,
+) -> FetchReport {
+    FetchReport {
+        id: record.id,
+        digest: record.digest,
+        size: record.size,
+        path: record.path,
+        source: source.to_string(),
+        changed,
+        duration_ms: started.elapsed().as_millis() as u64,
+        bytes_downloaded,
+        bytes_resumed,
+    }
+}
+
+/// The stored image for a source, if it is there, whole, and (when a digest
+/// is expected) the right one.
+fn already_fetched(
+    state: &State,
+    store: &ImageStore,
+    source: &str,
+    expected: Option<&str>,
+) -> Result<Option<ImageRecord>> {
+    let Some(digest) = store.digest_for_source(state, source)? else {
+        return Ok(None);
+    };
+    if expected.is_some_and(|hex| digest != format!("sha256:{hex}")) {
+        return Ok(None);
+    }
+    Ok(store
+        .by_digest(state, &digest)?
+        .filter(|record| std::fs::metadata(&record.path).is_ok_and(|m| m.len() == record.size)))
+}
+
+/// `sha256:<hex>` or `<hex>` → lowercase hex.
+fn parse_sha256(text: &str) -> Result<String> {
+    let hex = text
+        .strip_prefix("sha256:")
+        .unwrap_or(text)
+        .to_ascii_lowercase();
+    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        Ok(hex)
+    } else {
+        Err(PmError::usage(
+            format!("--sha256 {text:?} is not a SHA-256 digest"),
+            Some("give 64 hex digits, optionally prefixed with sha256:".to_string()),
+        )
+        .into())
+    }
+}
+
+/// A file-name-safe key for a source: the first 32 hex digits of its SHA-256.
+pub fn source_key(source: &str) -> String {
+    crate::image::s3::hex(&Sha256::digest(source.as_bytes())[..16])
+}
+
+/// Copies a local file into the partial file, hashing in the same pass.
+fn fetch_local(
+    ctx: &Context,
+    options: &FetchOptions,
+    path: &Path,
+    partial: &Path,
+) -> Result<String> {
+    let mut input = File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => PmError::not_found(
+            format!("file {}", path.display()),
+            Some(
+                "check the path; remote sources start with s3://, http:// or https://".to_string(),
+            ),
+        )
+        .into(),
+        _ => anyhow::Error::from(PmError::io(format!("cannot open {}", path.display()), e)),
+    })?;
+    let size = input.metadata()?.len();
+    if size > options.max_size {
+        return Err(PmError::ImageTooLarge {
+            source_url: path.display().to_string(),
+            size,
+            max: options.max_size,
+        }
+        .into());
+    }
+    let output = create_partial(partial, size)?;
+    let progress = ctx.byte_progress("copying", size);
+    let mut sha = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut offset = 0u64;
+    loop {
+        let n = input.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        sha.update(&buffer[..n]);
+        std::os::unix::fs::FileExt::write_all_at(&output, &buffer[..n], offset)?;
+        offset += n as u64;
+        progress.advance(n as u64);
+    }
+    progress.finish();
+    output.set_len(offset)?;
+    output.sync_all()?;
+    Ok(crate::image::s3::hex(&sha.finalize()))
+}
+
+/// A fresh partial file of `size` bytes, with its blocks allocated up front
+/// so the download cannot run out of space halfway and parts land in place.
+fn create_partial(path: &Path, size: u64) -> Result<File> {
+    let _ = std::fs::remove_file(path);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| PmError::io(format!("cannot create {}", path.display()), e))?;
+    if size > 0 {
+        // SAFETY: a valid open fd and non-negative offsets.
+        let rc = unsafe {
+            libc::posix_fallocate(
+                std::os::fd::AsRawFd::as_raw_fd(&file),
+                0,
+                size as libc::off_t,
+            )
+        };
+        if rc != 0 {
+            // Some filesystems cannot preallocate; a sparse file still works.
+            file.set_len(size)?;
+        }
+    }
+    Ok(file)
+}
+
+fn fetch_remote(
+    ctx: &mut Context,
+    options: &FetchOptions,
+    source: &Source,
+    canonical: &str,
+    store: &ImageStore,
+    partial: &Path,
+    expected: Option<&str>,
+) -> Result<Fetched> {
+    limit_allocator_caching();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)))
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let remote = Arc::new(runtime.block_on(connect(source, options))?);
+    // One restart from zero is allowed when the object changes under us.
+    let mut restarted = false;
+    loop {
+        let info = runtime.block_on(head_with_retries(&remote, options, canonical))?;
+        if info.size > options.max_size {
+            return Err(PmError::ImageTooLarge {
+                source_url: canonical.to_string(),
+                size: info.size,
+                max: options.max_size,
+            }
+            .into());
+        }
+        let claim = claim_download(ctx, options, canonical, partial, &info)?;
+        let bytes_resumed = claim.resumed_bytes();
+        let (finished_tx, ledger) = spawn_ledger(ctx.config.state_path(), canonical.to_string())?;
+        let progress: Arc<dyn crate::progress::Progress> =
+            Arc::from(ctx.byte_progress("fetching", info.size));
+        progress.advance(bytes_resumed);
+        let plan = Plan {
+            size: info.size,
+            part_size: claim.part_size,
+            concurrency: options.concurrency.max(1),
+            retries: options.retries,
+            stall_timeout: options.stall_timeout,
+            etag: info.etag.clone(),
+        };
+        let outcome = runtime.block_on(download::download(
+            remote.clone(),
+            Arc::new(claim.file),
+            plan,
+            claim.done,
+            finished_tx,
+            progress.clone(),
+        ));
+        progress.finish();
+        // The ledger ends when the engine's senders are gone.
+        let ledger_result = ledger
+            .join()
+            .map_err(|_| anyhow::anyhow!("the download bookkeeping thread panicked"))?;
+        match outcome {
+            Ok(Downloaded {
+                sha256,
+                bytes_received,
+            }) => {
+                ledger_result?;
+                let hex = crate::image::s3::hex(&sha256);
+                let store_sum = info.sha256.as_deref().map(|s| (s, "the store's checksum"));
+                let record = verify(canonical, &hex, expected, store_sum).and_then(|()| {
+                    finish(
+                        ctx,
+                        store,
+                        canonical,
+                        partial,
+                        &hex,
+                        info.etag.as_deref(),
+                        None,
+                    )
+                });
+                if record.is_err() {
+                    discard_download(ctx, canonical, partial)?;
+                }
+                return Ok(Fetched {
+                    record: record?,
+                    bytes_downloaded: bytes_received,
+                    bytes_resumed,
+                });
+            }
+            Err(EngineError::Changed) if !restarted => {
+                ctx.notice(&format!(
+                    "{canonical} changed during the download (its ETag no longer matches); starting over from zero"
+                ));
+                discard_download(ctx, canonical, partial)?;
+                restarted = true;
+            }
+            Err(EngineError::Changed) => {
+                discard_download(ctx, canonical, partial)?;
+                return Err(PmError::ObjectChanged {
+                    source_url: canonical.to_string(),
+                }
+                .into());
+            }
+            Err(EngineError::Failed { fault, attempts }) => {
+                return Err(fault_error(canonical, fault, attempts));
+            }
+            Err(EngineError::Local(e)) => return Err(e),
+        }
+    }
+}
+
+/// Part buffers are megabytes each and freed as soon as they are hashed.
+/// glibc would raise its mmap threshold after the first free and then keep
+/// freed buffers cached in per-thread arenas, growing the RSS well past
+/// concurrency × part size; a fixed threshold returns them at once.
+fn limit_allocator_caching() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before the
+    // download threads exist.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+async fn connect(source: &Source, options: &FetchOptions) -> Result<Remote> {
+    Ok(match source {
+        Source::S3 { bucket, key } => Remote::S3(
+            crate::image::s3::S3Object::connect(bucket, key, options.endpoint_url.as_deref())
+                .await?,
+        ),
+        Source::Http { url } => {
+            Remote::Http(Box::new(crate::image::http::HttpObject::connect(url)?))
+        }
+        Source::Local { .. } => unreachable!("local sources are copied, not downloaded"),
+    })
+}
+
+async fn head_with_retries(
+    remote: &Remote,
+    options: &FetchOptions,
+    canonical: &str,
+) -> Result<ObjectInfo> {
+    let mut attempt = 1;
+    loop {
+        let outcome = tokio::time::timeout(options.stall_timeout, remote.head())
+            .await
+            .unwrap_or_else(|_| Err(Fault::Transient("HEAD timed out".to_string())));
+        match outcome {
+            Ok(info) => return Ok(info),
+            Err(Fault::Transient(why)) if attempt <= options.retries => {
+                tracing::info!(attempt, reason = %why, "fetch_head_retry");
+                tokio::time::sleep(download::backoff(attempt)).await;
+                attempt += 1;
+            }
+            Err(fault) => return Err(fault_error(canonical, fault, attempt)),
+        }
+    }
+}
+
+/// Turns a permanent (or retried-out) fault into the error the operator sees.
+fn fault_error(canonical: &str, fault: Fault, attempts: u32) -> anyhow::Error {
+    let source_url = canonical.to_string();
+    match fault {
+        Fault::Transient(last) => PmError::FetchTransient {
+            source_url,
+            attempts,
+            last,
+        }
+        .into(),
+        Fault::Denied(reason) => PmError::FetchDenied { source_url, reason }.into(),
+        Fault::Missing(reason) => PmError::not_found(
+            format!("{source_url} ({reason})"),
+            Some(
+                "check the bucket, key or URL (and --endpoint-url for S3-compatible stores)"
+                    .to_string(),
+            ),
+        )
+        .into(),
+        Fault::Changed => PmError::ObjectChanged { source_url }.into(),
+        Fault::Unsupported(reason) => PmError::FetchUnsupported { source_url, reason }.into(),
+    }
+}
+
+/// The partial file a download writes into, and which parts it already has.
+struct Claim {
+    file: File,
+    part_size: u64,
+    done: Vec<bool>,
+}
+
+impl Claim {
+    fn resumed_bytes(&self) -> u64 {
+        let size = self.file.metadata().map_or(0, |m| m.len());
+        (0..self.done.len() as u64)
+            .filter(|&i| self.done[i as usize])
+            .map(|i| self.part_size.min(size - i * self.part_size))
+            .sum()
+    }
+}
+
+/// The `downloads` row of an earlier, interrupted run.
+struct Interrupted {
+    etag: Option<String>,
+    size: u64,
+    part_size: u64,
+    boot_id: Option<String>,
+}
+
+/// Resumes the interrupted download of the same object, or starts afresh
+/// (saying why when an interrupted one is thrown away).
+fn claim_download(
+    ctx: &mut Context,
+    options: &FetchOptions,
+    canonical: &str,
+    partial: &Path,
+    info: &ObjectInfo,
+) -> Result<Claim> {
+    let previous = interrupted_download(ctx.state()?, canonical)?;
+    if let Some(previous) = previous {
+        let file_ok = std::fs::metadata(partial).is_ok_and(|m| m.len() == info.size);
+        if previous.etag == info.etag && previous.size == info.size && file_ok {
+            let same_boot = previous.boot_id.is_some() && previous.boot_id == boot_id();
+            let done = done_parts(ctx.state()?, canonical, &previous, same_boot)?;
+            let file = OpenOptions::new().read(true).write(true).open(partial)?;
+            let count = done.iter().filter(|d| **d).count();
+            if count > 0 {
+                ctx.notice(&format!(
+                    "resuming {canonical}: {count} of {} parts already downloaded",
+                    done.len()
+                ));
+            }
+            return Ok(Claim {
+                file,
+                part_size: previous.part_size,
+                done,
+            });
+        }
+        if previous.etag != info.etag {
+            ctx.notice(&format!(
+                "{canonical} changed since the interrupted download (ETag {} → {}); starting over",
+                previous.etag.as_deref().unwrap_or("none"),
+                info.etag.as_deref().unwrap_or("none")
+            ));
+        }
+    }
+    let part_size = options.part_size.max(64 << 10);
+    let _lock = ctx.lock()?;
+    let file = create_partial(partial, info.size)?;
+    let now = now_ms();
+    ctx.state()?.write(|tx| {
+        tx.execute("DELETE FROM downloads WHERE source = ?1", [canonical])?;
+        tx.execute(
+            "INSERT INTO downloads (source, etag, size, part_size, partial_path, boot_id, started_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![
+                canonical,
+                info.etag,
+                info.size as i64,
+                part_size as i64,
+                partial.display().to_string(),
+                boot_id(),
+                now
+            ],
+        )?;
+        Ok(())
+    })?;
+    Ok(Claim {
+        file,
+        part_size,
+        done: vec![false; info.size.div_ceil(part_size) as usize],
+    })
+}
+
+fn interrupted_download(state: &State, canonical: &str) -> Result<Option<Interrupted>> {
+    Ok(state
+        .reader()
+        .query_row(
+            "SELECT etag, size, part_size, boot_id FROM downloads WHERE source = ?1",
+            [canonical],
+            |r| {
+                Ok(Interrupted {
+                    etag: r.get(0)?,
+                    size: r.get::<_, i64>(1)? as u64,
+                    part_size: r.get::<_, i64>(2)? as u64,
+                    boot_id: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Parts recorded as written. They survive a kill -9 (the page cache keeps
+/// them) but not necessarily a power cut: after a reboot nothing written
+/// since the last fsync can be trusted, so a download from another boot
+/// starts over (syncing every part instead would halve the speed).
+fn done_parts(
+    state: &State,
+    canonical: &str,
+    previous: &Interrupted,
+    same_boot: bool,
+) -> Result<Vec<bool>> {
+    let parts = previous.size.div_ceil(previous.part_size) as usize;
+    let mut done = vec![false; parts];
+    if !same_boot {
+        return Ok(done);
+    }
+    let mut stmt = state
+        .reader()
+        .prepare("SELECT part FROM download_parts WHERE source = ?1")?;
+    for part in stmt.query_map([canonical], |r| r.get::<_, i64>(0))? {
+        if let Some(slot) = usize::try_from(part?).ok().and_then(|i| done.get_mut(i)) {
+            *slot = true;
+        }
+    }
+    Ok(done)
+}
+
+/// This boot's id (see `done_parts`).
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_string())
+}
+
+/// The bookkeeping thread: records each finished part in its own
+/// transaction (so a SIGKILL loses only parts in flight) on its own
+/// connection, off the download's path.
+fn spawn_ledger(
+    state_path: PathBuf,
+    source: String,
+) -> Result<(
+    std::sync::mpsc::Sender<u64>,
+    std::thread::JoinHandle<Result<()>>,
+)> {
+    let (tx, rx) = std::sync::mpsc::channel::<u64>();
+    let handle = std::thread::Builder::new()
+        .name("pm-ledger".to_string())
+        .spawn(move || -> Result<()> {
+            let mut state = State::open(&state_path)?;
+            for part in rx {
+                state.write(|tx| {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO download_parts (source, part) VALUES (?1, ?2)",
+                        params![source, part as i64],
+                    )?;
+                    tx.execute(
+                        "UPDATE downloads SET updated_at = ?2 WHERE source = ?1",
+                        params![source, now_ms()],
+                    )?;
+                    Ok(())
+                })?;
+                crate::failpoint::hit("fetch_part_recorded");
+            }
+            Ok(())
+        })?;
+    Ok((tx, handle))
+}
+
+/// Checks the digest against what the operator or the store expects.
+fn verify(
+    canonical: &str,
+    actual: &str,
+    expected: Option<&str>,
+    store_sum: Option<(&str, &'static str)>,
+) -> Result<()> {
+    let wanted = expected
+        .map(|e| (e, "--sha256"))
+        .into_iter()
+        .chain(store_sum);
+    for (hex, from) in wanted {
+        if hex != actual {
+            return Err(PmError::DigestMismatch {
+                source_url: canonical.to_string(),
+                expected: format!("sha256:{hex}"),
+                actual: format!("sha256:{actual}"),
+                from,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Verified: fsync, rename into the store, and record it as ready, all
+/// under the state lock so `gc` never sees a renamed but unrecorded blob.
+fn finish(
+    ctx: &mut Context,
+    store: &ImageStore,
+    canonical: &str,
+    partial: &Path,
+    hex: &str,
+    etag: Option<&str>,
+    expected: Option<&str>,
+) -> Result<ImageRecord> {
+    verify(canonical, hex, expected, None)?;
+    File::open(partial)?.sync_all()?;
+    let blob = store.blob_path(hex);
+    let blob_dir = blob.parent().unwrap_or(store.root());
+    crate::state::create_private_dir(blob_dir)?;
+    let size = std::fs::metadata(partial)?.len();
+    let _lock = ctx.lock()?;
+    if std::fs::metadata(&blob).is_ok_and(|m| m.len() == size) {
+        // The same content came from another source: keep the one copy.
+        std::fs::remove_file(partial)?;
+    } else {
+        std::fs::rename(partial, &blob).map_err(|e| {
+            PmError::io(format!("cannot move the image into {}", blob.display()), e)
+        })?;
+    }
+    File::open(blob_dir)?.sync_all()?;
+    crate::failpoint::hit("fetch_before_record");
+    let state = ctx.state()?;
+    let record = store.record_ready(state, hex, size, canonical, etag)?;
+    state.write(|tx| {
+        tx.execute("DELETE FROM downloads WHERE source = ?1", [canonical])?;
+        Ok(())
+    })?;
+    Ok(record)
+}
+
+/// Forgets an interrupted or failed download and removes its partial file.
+fn discard_download(ctx: &mut Context, canonical: &str, partial: &Path) -> Result<()> {
+    let _lock = ctx.lock()?;
+    let _ = std::fs::remove_file(partial);
+    ctx.state()?.write(|tx| {
+        tx.execute("DELETE FROM downloads WHERE source = ?1", [canonical])?;
+        Ok(())
+    })
+}

@@ -1,0 +1,158 @@
+//! `pm image gc`: frees what no image needs — interrupted downloads older
+//! than a threshold (and partial files no download row knows), and blobs in
+//! `images/sha256/` that no `images` row references (left by a crash between
+//! the rename and the record, or by a crash in `rm`).
+//!
+//! It runs under the state lock (blobs are renamed and recorded under the
+//! same lock, so none is caught half-way) and skips any download whose
+//! per-source lock is held: that fetch is running right now.
+
+use crate::context::Context;
+use crate::image::store::ImageStore;
+use crate::output::Render;
+use crate::state::now_ms;
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::fs::{File, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Serialize)]
+pub struct GcReport {
+    pub changed: bool,
+    /// Interrupted downloads removed (their sources).
+    pub partial_downloads: Vec<String>,
+    /// Files removed from `images/partial/` and `images/sha256/`.
+    pub files: Vec<PathBuf>,
+    pub bytes_freed: u64,
+    /// Base volumes no activation uses (pool/activate).
+    pub base_volumes: Vec<crate::pool::VolumeRecord>,
+}
+
+impl Render for GcReport {
+    fn human(&self) -> String {
+        if !self.changed {
+            return "nothing to collect".to_string();
+        }
+        format!(
+            "removed {} interrupted download(s), {} file(s) and {} unused base volume(s), {} bytes freed",
+            self.partial_downloads.len(),
+            self.files.len(),
+            self.base_volumes.len(),
+            self.bytes_freed
+        )
+    }
+}
+
+pub fn collect(ctx: &mut Context, partial_age: Duration) -> Result<GcReport> {
+    let store = ImageStore::for_state(&ctx.config.state_path());
+    let _lock = ctx.lock()?;
+    let state = ctx.state()?;
+    let mut report = GcReport {
+        changed: false,
+        partial_downloads: Vec::new(),
+        files: Vec::new(),
+        bytes_freed: 0,
+        base_volumes: Vec::new(),
+    };
+    let cutoff = now_ms() - partial_age.as_millis() as i64;
+    let stale: Vec<(String, String)> = state
+        .reader()
+        .prepare("SELECT source, partial_path FROM downloads WHERE updated_at < ?1")?
+        .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (source, partial) in stale {
+        let partial = PathBuf::from(partial);
+        if download_is_running(&partial) {
+            continue;
+        }
+        state.write(|tx| {
+            tx.execute("DELETE FROM downloads WHERE source = ?1", [&source])?;
+            Ok(())
+        })?;
+        remove_counted(&partial, &mut report);
+        report.partial_downloads.push(source);
+    }
+    // Partial files no row knows about (a crash before the row was written).
+    let known: HashSet<PathBuf> = state
+        .reader()
+        .prepare("SELECT partial_path FROM downloads")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .map(PathBuf::from)
+        .collect();
+    for path in files_in(&store.root().join("partial")) {
+        let is_part = path.extension().is_some_and(|e| e == "part");
+        if is_part
+            && !known.contains(&path)
+            && !download_is_running(&path)
+            && older_than(&path, cutoff)
+        {
+            remove_counted(&path, &mut report);
+        }
+    }
+    // Blobs no row references.
+    let digests: HashSet<String> = state
+        .reader()
+        .prepare("SELECT digest FROM images")?
+        .query_map([], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for path in files_in(&store.root().join("sha256")) {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if name.is_some_and(|hex| !digests.contains(&format!("sha256:{hex}"))) {
+            remove_counted(&path, &mut report);
+        }
+    }
+    let settings = crate::pool::PoolSettings::from_config(&ctx.config);
+    report.base_volumes = crate::pool::remove_unused_bases(ctx.state()?, &settings, None)?;
+    report.changed = !report.files.is_empty()
+        || !report.partial_downloads.is_empty()
+        || !report.base_volumes.is_empty();
+    Ok(report)
+}
+
+/// A fetch holds `<key>.lock` beside `<key>.part` for as long as it runs.
+fn download_is_running(partial: &Path) -> bool {
+    let lock = partial.with_extension("lock");
+    let Ok(file) = File::open(&lock) else {
+        return false;
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(TryLockError::WouldBlock) => true,
+        Err(TryLockError::Error(_)) => true,
+    }
+}
+
+fn older_than(path: &Path, cutoff_ms: i64) -> bool {
+    std::fs::metadata(path)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .is_some_and(|d| (d.as_millis() as i64) < cutoff_ms)
+}
+
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn remove_counted(path: &Path, report: &mut GcReport) {
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    if std::fs::remove_file(path).is_ok() {
+        report.bytes_freed += size;
+        report.files.push(path.to_path_buf());
+    }
+}

@@ -1,0 +1,397 @@
+//! `pm pool create|status|destroy`: the thin pool itself.
+
+use super::reconcile::{self, Repair};
+use super::{IntentSpec, PoolRecord, PoolSettings, begin_intent, finish_intent, pool_record};
+use crate::error::PmError;
+use crate::state::{State, now_ms};
+use anyhow::Result;
+use rusqlite::params;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Where the pool's space comes from.
+pub enum PoolDevices {
+    /// Existing block devices.
+    Block { data: PathBuf, metadata: PathBuf },
+    /// Sparse files pm creates in a folder, attached through loop devices.
+    LoopFiles {
+        dir: PathBuf,
+        data_size: u64,
+        metadata_size: u64,
+    },
+}
+
+/// The result of `pm pool create`.
+#[derive(Debug, Serialize)]
+pub struct PoolCreated {
+    pub pool: PoolRecord,
+    pub reconciled: Vec<Repair>,
+    pub changed: bool,
+}
+
+fn loop_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    (
+        dir.join(format!("{name}-data.img")),
+        dir.join(format!("{name}-metadata.img")),
+    )
+}
+
+/// The record a create request describes (sizes of block devices read now).
+fn describe(settings: &PoolSettings, devices: &PoolDevices) -> Result<PoolRecord> {
+    if settings.block_size == 0 || !settings.block_size.is_multiple_of(64 << 10) {
+        return Err(PmError::usage(
+            format!(
+                "pool.block_size {} is not a multiple of 64KiB",
+                settings.block_size
+            ),
+            Some("use 64KiB, 128KiB, ... 1GiB".to_string()),
+        )
+        .into());
+    }
+    let (data_dev, metadata_dev, loop_backed, data_bytes, metadata_bytes) = match devices {
+        PoolDevices::Block { data, metadata } => {
+            #[cfg(target_os = "linux")]
+            let (data_bytes, metadata_bytes) = (
+                super::loopdev::block_device_info(data)?.1,
+                super::loopdev::block_device_info(metadata)?.1,
+            );
+            #[cfg(not(target_os = "linux"))]
+            let (data_bytes, metadata_bytes) = (0, 0);
+            (
+                data.clone(),
+                metadata.clone(),
+                false,
+                data_bytes,
+                metadata_bytes,
+            )
+        }
+        PoolDevices::LoopFiles {
+            dir,
+            data_size,
+            metadata_size,
+        } => {
+            let dir = std::path::absolute(dir)?;
+            let (data, metadata) = loop_files(&dir, &settings.name);
+            (data, metadata, true, *data_size, *metadata_size)
+        }
+    };
+    Ok(PoolRecord {
+        name: settings.name.clone(),
+        data_dev: data_dev.display().to_string(),
+        metadata_dev: metadata_dev.display().to_string(),
+        loop_backed,
+        data_bytes,
+        metadata_bytes,
+        block_sectors: settings.block_size / 512,
+        low_water: settings.low_water,
+        next_thin_id: 1,
+    })
+}
+
+/// Creates the pool, or confirms the one that exists (`changed: false`).
+/// The caller holds the state lock.
+pub fn create_pool(
+    state: &mut State,
+    settings: &PoolSettings,
+    devices: &PoolDevices,
+) -> Result<PoolCreated> {
+    let reconciled = reconcile::reconcile(state, settings)?;
+    let wanted = describe(settings, devices)?;
+    if let Some(existing) = pool_record(state, &settings.name)? {
+        if existing.data_dev != wanted.data_dev || existing.metadata_dev != wanted.metadata_dev {
+            return Err(PmError::PoolConflict {
+                name: settings.name.clone(),
+                differs: format!(
+                    "it uses {} and {}",
+                    existing.data_dev, existing.metadata_dev
+                ),
+            }
+            .into());
+        }
+        return Ok(PoolCreated {
+            pool: existing,
+            reconciled,
+            changed: false,
+        });
+    }
+    create_new(state, settings, wanted, reconciled)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn create_new(
+    _: &mut State,
+    _: &PoolSettings,
+    _: PoolRecord,
+    _: Vec<Repair>,
+) -> Result<PoolCreated> {
+    Err(PmError::DeviceMapperUnavailable {
+        reason: "not Linux".to_string(),
+    }
+    .into())
+}
+
+#[cfg(target_os = "linux")]
+fn create_new(
+    state: &mut State,
+    settings: &PoolSettings,
+    wanted: PoolRecord,
+    reconciled: Vec<Repair>,
+) -> Result<PoolCreated> {
+    super::thin::open_dm()?;
+    let loop_dir = wanted
+        .loop_backed
+        .then(|| {
+            Path::new(&wanted.data_dev)
+                .parent()
+                .map(|p| p.display().to_string())
+        })
+        .flatten();
+    let intent = state.write(|tx| {
+        begin_intent(
+            tx,
+            "create_pool",
+            super::BackendKind::Thin,
+            IntentSpec {
+                path: loop_dir.as_deref(),
+                ..IntentSpec::default()
+            },
+        )
+    })?;
+    let built = (|| {
+        if wanted.loop_backed {
+            make_sparse(Path::new(&wanted.data_dev), wanted.data_bytes)?;
+            make_sparse(Path::new(&wanted.metadata_dev), wanted.metadata_bytes)?;
+        }
+        super::thin::ThinPool::create(&wanted)
+    })();
+    if let Err(e) = built {
+        remove_pool_everywhere(state, settings, loop_dir.as_deref())?;
+        state.write(|tx| finish_intent(tx, intent.id, "rolled_back"))?;
+        return Err(e);
+    }
+    state.write(|tx| {
+        tx.execute(
+            "INSERT INTO pools (name, data_dev, metadata_dev, loop_backed, data_bytes, metadata_bytes,
+                                block_sectors, low_water, next_thin_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                wanted.name,
+                wanted.data_dev,
+                wanted.metadata_dev,
+                wanted.loop_backed,
+                wanted.data_bytes as i64,
+                wanted.metadata_bytes as i64,
+                wanted.block_sectors as i64,
+                wanted.low_water as i64,
+                wanted.next_thin_id,
+                now_ms()
+            ],
+        )?;
+        finish_intent(tx, intent.id, "done")
+    })?;
+    Ok(PoolCreated {
+        pool: wanted,
+        reconciled,
+        changed: true,
+    })
+}
+
+#[cfg(target_os = "linux")]
+fn make_sparse(path: &Path, size: u64) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| PmError::io(format!("cannot create {}", dir.display()), e))?;
+    }
+    // A fresh, all-zero file: the pool's metadata must not start with old data.
+    let file = std::fs::File::create(path)
+        .map_err(|e| PmError::io(format!("cannot create {}", path.display()), e))?;
+    file.set_len(size)
+        .map_err(|e| PmError::io(format!("cannot size {}", path.display()), e))?;
+    Ok(())
+}
+
+/// Tears down every device under the pool's prefix, deletes the loop files
+/// (when `loop_dir` is given) and forgets the pool, its thin volumes and
+/// activations. Used by destroy, and to finish or roll back an interrupted
+/// create or destroy.
+pub fn remove_pool_everywhere(
+    state: &mut State,
+    settings: &PoolSettings,
+    loop_dir: Option<&str>,
+) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    if let Ok(dm) = super::thin::open_dm() {
+        super::thin::remove_all_named(&dm, &settings.name)?;
+    }
+    if let Some(dir) = loop_dir {
+        let (data, metadata) = loop_files(Path::new(dir), &settings.name);
+        for file in [data, metadata] {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(PmError::io(format!("cannot remove {}", file.display()), e).into());
+                }
+            }
+        }
+    }
+    state.write(|tx| {
+        tx.execute("DELETE FROM activations WHERE backend = 'thin'", [])?;
+        tx.execute("DELETE FROM volumes WHERE backend = 'thin'", [])?;
+        tx.execute("DELETE FROM pools WHERE name = ?1", [&settings.name])?;
+        Ok(())
+    })
+}
+
+/// The result of `pm pool destroy`.
+#[derive(Debug, Serialize)]
+pub struct PoolDestroyed {
+    pub name: String,
+    pub removed_activations: usize,
+    pub removed_volumes: usize,
+    pub reconciled: Vec<Repair>,
+    pub changed: bool,
+}
+
+/// Destroys the pool; refuses while activations exist unless `force`.
+pub fn destroy_pool(
+    state: &mut State,
+    settings: &PoolSettings,
+    force: bool,
+) -> Result<PoolDestroyed> {
+    let Some(record) = pool_record(state, &settings.name)? else {
+        return Ok(PoolDestroyed {
+            name: settings.name.clone(),
+            removed_activations: 0,
+            removed_volumes: 0,
+            reconciled: Vec::new(),
+            changed: false,
+        });
+    };
+    let reconciled = reconcile::reconcile(state, settings)?;
+    let thin = |b: super::BackendKind| b == super::BackendKind::Thin;
+    let activations = super::activations(state)?
+        .into_iter()
+        .filter(|a| thin(a.backend))
+        .count();
+    let volumes = super::volumes(state)?
+        .into_iter()
+        .filter(|v| thin(v.backend))
+        .count();
+    if activations > 0 && !force {
+        return Err(PmError::PoolInUse { activations }.into());
+    }
+    let loop_dir = record
+        .loop_backed
+        .then(|| {
+            Path::new(&record.data_dev)
+                .parent()
+                .map(|p| p.display().to_string())
+        })
+        .flatten();
+    let intent = state.write(|tx| {
+        begin_intent(
+            tx,
+            "destroy_pool",
+            super::BackendKind::Thin,
+            IntentSpec {
+                path: loop_dir.as_deref(),
+                ..IntentSpec::default()
+            },
+        )
+    })?;
+    remove_pool_everywhere(state, settings, loop_dir.as_deref())?;
+    state.write(|tx| finish_intent(tx, intent.id, "done"))?;
+    Ok(PoolDestroyed {
+        name: settings.name.clone(),
+        removed_activations: activations,
+        removed_volumes: volumes,
+        reconciled,
+        changed: true,
+    })
+}
+
+/// A thin device the kernel has, and what state says it is.
+#[derive(Debug, Serialize)]
+pub struct ThinDevice {
+    pub thin_id: i64,
+    pub name: String,
+    pub known_as: Option<String>,
+}
+
+/// The result of `pm pool status` (read-only: mismatches are reported, and
+/// repaired by the next mutating pool or activation command).
+#[derive(Debug, Serialize)]
+pub struct PoolStatus {
+    pub pool: PoolRecord,
+    pub active_in_kernel: bool,
+    #[cfg(target_os = "linux")]
+    pub usage: Option<super::thin::PoolUsage>,
+    pub thin_devices: Vec<ThinDevice>,
+    pub activations: usize,
+    pub mismatches: Vec<String>,
+}
+
+#[cfg(target_os = "linux")]
+pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus> {
+    use super::thin;
+    let record = pool_record(state, &settings.name)?.ok_or(PmError::NoPool)?;
+    let dm = thin::open_dm()?;
+    let view = thin::kernel_view(&dm, &settings.name)?;
+    let known = reconcile::known_thin_ids(state)?;
+    let mut mismatches = Vec::new();
+    let usage = if view.pool_active {
+        Some(thin::ThinPool::open(&record)?.usage()?)
+    } else {
+        mismatches.push(format!(
+            "the pool {}-pool is in state but not in the kernel",
+            record.name
+        ));
+        None
+    };
+    let thin_devices: Vec<ThinDevice> = view
+        .thins
+        .iter()
+        .map(|(id, name)| ThinDevice {
+            thin_id: *id,
+            name: name.clone(),
+            known_as: known.get(id).cloned(),
+        })
+        .collect();
+    for d in &thin_devices {
+        if d.known_as.is_none() {
+            mismatches.push(format!("{} is in the kernel but not in state", d.name));
+        }
+    }
+    for (id, what) in &known {
+        if !view.thins.contains_key(id) {
+            mismatches.push(format!(
+                "{what} (thin id {id}) is in state but not in the kernel"
+            ));
+        }
+    }
+    for intent in super::open_intents(state)? {
+        mismatches.push(format!("interrupted {} (intent {})", intent.op, intent.id));
+    }
+    let activations = super::activations(state)?
+        .iter()
+        .filter(|a| a.backend == super::BackendKind::Thin)
+        .count();
+    Ok(PoolStatus {
+        pool: record,
+        active_in_kernel: view.pool_active,
+        usage,
+        thin_devices,
+        activations,
+        mismatches,
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus> {
+    let _ = pool_record(state, &settings.name)?.ok_or(PmError::NoPool)?;
+    Err(PmError::DeviceMapperUnavailable {
+        reason: "not Linux".to_string(),
+    }
+    .into())
+}

@@ -1,0 +1,254 @@
+//! Reconciliation: bringing state and the kernel (or the volume folders)
+//! back into agreement at the start of every pool and activation command.
+//!
+//! - An open intent means pm stopped between announcing a change and
+//!   recording its result. Creations are rolled back (their device or
+//!   folder removed, their thin id deleted from the pool — the id itself is
+//!   never handed out again); removals and pool destruction are finished.
+//! - Mountpoints left under pm's private mount folder are unmounted.
+//! - A pool in state but not in the kernel (after a reboot) is set up again,
+//!   and so are the thin devices of its volumes and activations.
+//! - Thin devices under pm's prefix that state does not know are removed.
+//! - `.partial` folders of the dir backend are removed.
+//!
+//! Each repair is reported, so the command can say what it did.
+
+use super::{BackendKind, Intent, PoolSettings, dir, finish_intent, fs};
+use crate::state::State;
+use anyhow::Result;
+use serde::Serialize;
+use std::path::Path;
+
+/// One thing reconciliation did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Repair {
+    pub action: String,
+    pub subject: String,
+}
+
+fn repair(action: &str, subject: impl Into<String>) -> Repair {
+    let r = Repair {
+        action: action.to_string(),
+        subject: subject.into(),
+    };
+    tracing::info!(action = %r.action, subject = %r.subject, "reconcile_repair");
+    r
+}
+
+/// Reconciles everything this pool and the dir backend own.
+pub fn reconcile(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>> {
+    let mut done = Vec::new();
+    for mount in fs::mounts_under(&settings.runtime_dir.join("mnt"))? {
+        let ours = mount
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(&format!("{}-thin-", settings.name)));
+        if ours {
+            fs::unmount_and_remove(&mount)?;
+            done.push(repair(
+                "unmounted_stale_mountpoint",
+                mount.display().to_string(),
+            ));
+        }
+    }
+    let dm_usable = device_mapper_usable();
+    for intent in super::open_intents(state)? {
+        if intent.backend == BackendKind::Thin && !dm_usable {
+            // Left open for a run that can reach the kernel; dir work goes on.
+            tracing::warn!(intent = intent.id, op = %intent.op, "reconcile_skipped_no_device_mapper");
+            continue;
+        }
+        let rolled_back = intent.op.starts_with("create_");
+        finish_open_intent(state, settings, &intent)?;
+        let outcome = if rolled_back {
+            "rolled_back"
+        } else {
+            "finished"
+        };
+        state.write(|tx| finish_intent(tx, intent.id, outcome))?;
+        done.push(repair(
+            &format!("{outcome}_{}", intent.op),
+            intent
+                .path
+                .clone()
+                .or(intent.digest.clone())
+                .unwrap_or_default(),
+        ));
+    }
+    done.extend(partial_folders(settings)?);
+    #[cfg(target_os = "linux")]
+    if dm_usable {
+        done.extend(thin_kernel(state, settings)?);
+    }
+    Ok(done)
+}
+
+#[cfg(target_os = "linux")]
+fn device_mapper_usable() -> bool {
+    super::thin::available()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn device_mapper_usable() -> bool {
+    false
+}
+
+/// Rolls back a creation or finishes a removal.
+fn finish_open_intent(state: &mut State, settings: &PoolSettings, intent: &Intent) -> Result<()> {
+    match intent.op.as_str() {
+        "create_pool" | "destroy_pool" => {
+            super::admin::remove_pool_everywhere(state, settings, intent.path.as_deref())
+        }
+        "create_base" | "create_snapshot" => {
+            remove_backing(state, settings, intent)?;
+            // A row can only exist if the result was recorded, and then the
+            // intent would be closed; delete defensively all the same.
+            state.write(|tx| {
+                if let Some(id) = &intent.activation {
+                    tx.execute("DELETE FROM activations WHERE id = ?1", [id])?;
+                }
+                Ok(())
+            })
+        }
+        "remove_activation" => {
+            remove_backing(state, settings, intent)?;
+            state.write(|tx| {
+                tx.execute(
+                    "DELETE FROM activations WHERE id = ?1",
+                    [intent.activation.as_deref().unwrap_or("")],
+                )?;
+                Ok(())
+            })
+        }
+        "remove_base" => {
+            remove_backing(state, settings, intent)?;
+            state.write(|tx| {
+                tx.execute(
+                    "DELETE FROM volumes WHERE digest = ?1 AND backend = ?2",
+                    [
+                        intent.digest.as_deref().unwrap_or(""),
+                        intent.backend.as_str(),
+                    ],
+                )?;
+                Ok(())
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Removes what an intent's volume or activation occupies: the thin device
+/// and id (and any mountpoint), or the folder and its `.partial`.
+pub fn remove_backing(state: &mut State, settings: &PoolSettings, intent: &Intent) -> Result<()> {
+    match intent.backend {
+        BackendKind::Dir => {
+            if let Some(path) = &intent.path {
+                dir::remove_tree(&dir::partial(Path::new(path)))?;
+                dir::remove_tree(Path::new(path))?;
+            }
+            Ok(())
+        }
+        BackendKind::Thin => {
+            let Some(thin_id) = intent.thin_id else {
+                return Ok(());
+            };
+            fs::unmount_and_remove(&fs::mount_dir(
+                &settings.runtime_dir,
+                &settings.name,
+                thin_id,
+            ))?;
+            remove_thin_id(state, settings, thin_id)
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn remove_thin_id(state: &mut State, settings: &PoolSettings, thin_id: i64) -> Result<()> {
+    let Some(record) = super::pool_record(state, &settings.name)? else {
+        // No pool: nothing can hold the id any more.
+        return Ok(());
+    };
+    let pool = super::thin::ThinPool::open(&record)?;
+    pool.remove_thin(thin_id)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn remove_thin_id(_: &mut State, _: &PoolSettings, _: i64) -> Result<()> {
+    Ok(())
+}
+
+/// `.partial` folders no open intent is working on (all intents are closed
+/// by the time this runs).
+fn partial_folders(settings: &PoolSettings) -> Result<Vec<Repair>> {
+    let mut done = Vec::new();
+    for folder in [
+        dir::bases_dir(&settings.dir_root),
+        dir::activations_dir(&settings.dir_root),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&folder) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "partial") {
+                dir::remove_tree(&path)?;
+                done.push(repair("removed_partial_folder", path.display().to_string()));
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// The thin pool against the kernel: set up what state has and the kernel
+/// lacks, remove what the kernel has under pm's prefix and state lacks.
+#[cfg(target_os = "linux")]
+fn thin_kernel(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>> {
+    use super::thin;
+    let mut done = Vec::new();
+    let Some(record) = super::pool_record(state, &settings.name)? else {
+        return Ok(done);
+    };
+    let dm = thin::open_dm()?;
+    let before = thin::kernel_view(&dm, &settings.name)?;
+    let pool = thin::ThinPool::open(&record)?;
+    if !before.pool_active {
+        done.push(repair(
+            "set_up_pool_again",
+            format!("{}-pool", settings.name),
+        ));
+    }
+    let known = known_thin_ids(state)?;
+    for (id, name) in &before.thins {
+        if !known.contains_key(id) {
+            pool.remove_thin(*id)?;
+            done.push(repair("removed_orphan_thin_device", name.clone()));
+        }
+    }
+    for id in known.keys() {
+        if !before.thins.contains_key(id) {
+            pool.activate_thin(*id, settings.volume_size)?;
+            done.push(repair(
+                "reactivated_thin_device",
+                thin::thin_name(&settings.name, *id),
+            ));
+        }
+    }
+    Ok(done)
+}
+
+/// Thin ids of recorded volumes and activations → what they are.
+#[cfg(target_os = "linux")]
+pub fn known_thin_ids(state: &State) -> Result<std::collections::BTreeMap<i64, String>> {
+    let mut known = std::collections::BTreeMap::new();
+    for v in super::volumes(state)? {
+        if let Some(id) = v.thin_id {
+            known.insert(id, format!("base of {}", v.digest));
+        }
+    }
+    for a in super::activations(state)? {
+        if let Some(id) = a.snapshot_id {
+            known.insert(id, format!("activation {} ({})", a.name, a.id));
+        }
+    }
+    Ok(known)
+}

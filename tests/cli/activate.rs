@@ -1,0 +1,300 @@
+//! `pm image activate|deactivate` on the dir backend, on the host: the same
+//! behaviour the thin backend shows inside the guest (see `thin.rs`).
+
+use crate::rootfs::{
+    assert_holds_example, hostile_tar, running_as_root, store_image, validated_example,
+};
+use crate::support::{Sandbox, error_code, json_of};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+
+fn activate(sb: &Sandbox, digest: &str, name: &str) -> serde_json::Value {
+    let (doc, code) = json_of(sb.pm().args([
+        "image",
+        "activate",
+        digest,
+        "--backend",
+        "dir",
+        "--name",
+        name,
+    ]));
+    assert_eq!(code, 0, "{doc}");
+    doc
+}
+
+fn volumes(sb: &Sandbox) -> PathBuf {
+    sb.state_path().parent().unwrap().join("volumes")
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn activate_refuses_an_image_that_was_not_validated() {
+    let sb = Sandbox::new();
+    let digest = store_image(&sb, &crate::rootfs::example_tar());
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "activate", &digest, "--backend", "dir"]),
+    );
+    assert_eq!(code, 9, "{doc}");
+    assert_eq!(error_code(&doc), "image_not_validated");
+    assert!(entries(&volumes(&sb).join("bases")).is_empty());
+}
+
+#[test]
+fn activate_with_validate_flag_validates_first() {
+    let sb = Sandbox::new();
+    let digest = store_image(&sb, &crate::rootfs::example_tar());
+    let (doc, code) = json_of(sb.pm().args([
+        "image",
+        "activate",
+        &digest,
+        "--backend",
+        "dir",
+        "--validate",
+    ]));
+    assert_eq!(code, 0, "{doc}");
+    assert_holds_example(Path::new(doc["path"].as_str().unwrap()), running_as_root());
+}
+
+#[test]
+fn two_activations_hold_the_image_and_writes_stay_isolated() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let a = activate(&sb, &digest, "web-1");
+    let b = activate(&sb, &digest, "web-2");
+    assert_eq!(a["changed"], true);
+    assert_eq!(a["base_created"], true);
+    assert_eq!(
+        b["base_created"], false,
+        "the second activation reuses the base"
+    );
+    assert_eq!(a["backend"], "dir");
+    assert_ne!(a["id"], b["id"]);
+    let (pa, pb) = (
+        PathBuf::from(a["path"].as_str().unwrap()),
+        PathBuf::from(b["path"].as_str().unwrap()),
+    );
+    assert_holds_example(&pa, running_as_root());
+    assert_holds_example(&pb, running_as_root());
+
+    std::fs::write(pa.join("etc/hostname"), "changed\n").unwrap();
+    std::fs::write(pa.join("new-file"), "x").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(pb.join("etc/hostname")).unwrap(),
+        "machine\n"
+    );
+    assert!(!pb.join("new-file").exists());
+    let base = volumes(&sb)
+        .join("bases")
+        .join(digest.trim_start_matches("sha256:"));
+    assert_eq!(
+        std::fs::read_to_string(base.join("etc/hostname")).unwrap(),
+        "machine\n"
+    );
+    assert!(!base.join("new-file").exists());
+}
+
+#[test]
+fn activating_the_same_name_again_changes_nothing() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let first = activate(&sb, &digest, "db");
+    let again = activate(&sb, &digest, "db");
+    assert_eq!(again["changed"], false);
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(entries(&volumes(&sb).join("activations")).len(), 1);
+}
+
+#[test]
+fn deactivate_removes_the_copy_and_unknown_names_are_not_found() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let a = activate(&sb, &digest, "tmp");
+    let path = PathBuf::from(a["path"].as_str().unwrap());
+    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "tmp"]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["changed"], true);
+    assert!(!path.exists());
+    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "tmp"]));
+    assert_eq!(code, 4, "{doc}");
+    assert_eq!(error_code(&doc), "not_found");
+}
+
+#[test]
+fn activate_output_pipes_into_deactivate() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let a = activate(&sb, &digest, "piped");
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "deactivate", "-"])
+            .write_stdin(a.to_string()),
+    );
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["name"], "piped");
+}
+
+#[test]
+fn automatic_backend_says_why_it_chose_dir() {
+    if Path::new("/dev/mapper/control").exists() {
+        return; // this host has device-mapper: auto picks thin (tested in the guest)
+    }
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let (doc, code) = json_of(sb.pm().args(["image", "activate", &digest]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["backend"], "dir");
+    assert_eq!(doc["backend_chosen_automatically"], true);
+    assert!(
+        doc["backend_reason"]
+            .as_str()
+            .unwrap()
+            .contains("device-mapper"),
+        "{doc}"
+    );
+}
+
+fn killed_at(sb: &Sandbox, digest: &str, point: &str) {
+    let status = sb
+        .pm_std()
+        .args([
+            "image",
+            "activate",
+            digest,
+            "--backend",
+            "dir",
+            "--name",
+            "crashy",
+        ])
+        .env("PM_FAILPOINTS", format!("{point}=kill"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGKILL), "pm died at {point}");
+}
+
+#[test]
+fn a_kill_during_unpack_is_rolled_back_by_the_next_command() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    killed_at(&sb, &digest, "activate_during_unpack");
+    let bases = volumes(&sb).join("bases");
+    assert!(
+        entries(&bases).iter().any(|n| n.ends_with(".partial")),
+        "the crash left a partial base"
+    );
+
+    let doc = activate(&sb, &digest, "crashy");
+    let repairs = doc["reconciled"].as_array().unwrap();
+    assert!(
+        repairs
+            .iter()
+            .any(|r| r["action"] == "rolled_back_create_base"),
+        "{doc}"
+    );
+    assert_eq!(doc["base_created"], true);
+    assert_eq!(
+        entries(&bases),
+        vec![digest.trim_start_matches("sha256:").to_string()]
+    );
+    assert_holds_example(Path::new(doc["path"].as_str().unwrap()), running_as_root());
+}
+
+#[test]
+fn a_kill_after_the_copy_leaves_no_orphan_activation() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    killed_at(&sb, &digest, "activate_after_snapshot");
+    let activations = volumes(&sb).join("activations");
+    assert_eq!(
+        entries(&activations).len(),
+        1,
+        "the crash left the copy behind"
+    );
+
+    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "crashy"]));
+    assert_eq!(code, 4, "the activation was never recorded: {doc}");
+    assert!(
+        entries(&activations).is_empty(),
+        "reconciliation removed the orphan copy"
+    );
+    let doc = activate(&sb, &digest, "crashy");
+    assert_eq!(
+        doc["base_created"], false,
+        "the finished base survived the crash"
+    );
+}
+
+#[test]
+fn the_unpacker_refuses_an_archive_swapped_after_validation() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let store = pm::image::store::ImageStore::for_state(&sb.state_path());
+    let blob = store.blob_path(digest.trim_start_matches("sha256:"));
+    std::fs::write(&blob, hostile_tar()).unwrap();
+
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "activate", &digest, "--backend", "dir"]),
+    );
+    assert_eq!(code, 3, "{doc}");
+    assert_eq!(error_code(&doc), "unpack_refused");
+    let rules: Vec<&str> = doc["error"]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"path_traversal"), "{doc}");
+    assert!(
+        entries(&volumes(&sb).join("bases")).is_empty(),
+        "the partial base was removed"
+    );
+    assert!(!sb.path().join("escaped-by-pm-test").exists());
+    assert!(!volumes(&sb).join("escaped-by-pm-test").exists());
+}
+
+#[test]
+fn rm_is_refused_while_activated_and_rm_and_gc_remove_unused_bases() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    activate(&sb, &digest, "keep");
+    let (doc, code) = json_of(sb.pm().args(["image", "rm", &digest]));
+    assert_eq!(code, 9, "{doc}");
+    assert_eq!(error_code(&doc), "image_in_use");
+    assert!(doc["error"]["users"].to_string().contains("keep"), "{doc}");
+
+    let (doc, code) = json_of(sb.pm().args(["image", "gc"]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        doc["base_volumes"].as_array().unwrap().len(),
+        0,
+        "the base is in use"
+    );
+
+    json_of(sb.pm().args(["image", "deactivate", "keep"]));
+    let (doc, code) = json_of(sb.pm().args(["image", "gc"]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["base_volumes"][0]["digest"], digest.as_str());
+    assert!(entries(&volumes(&sb).join("bases")).is_empty());
+
+    // rm takes the base with it.
+    activate(&sb, &digest, "again");
+    json_of(sb.pm().args(["image", "deactivate", "again"]));
+    assert_eq!(entries(&volumes(&sb).join("bases")).len(), 1);
+    let (doc, code) = json_of(sb.pm().args(["image", "rm", &digest]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["base_volumes"].as_array().unwrap().len(), 1, "{doc}");
+    assert!(entries(&volumes(&sb).join("bases")).is_empty());
+}
