@@ -32,6 +32,7 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand image 'Fetch, validate and activate root-filesystem images'
+            cand pool 'The device-mapper thin pool that activations live on'
             cand state 'Inspect and maintain the shared state file'
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
@@ -52,8 +53,98 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand fetch 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
+            cand list 'List the images in the store, newest first'
+            cand show 'Show one image: id, digest, size, path, sources'
+            cand rm 'Remove an image from the store (refused while something uses it)'
+            cand gc 'Remove interrupted downloads older than a threshold and unreferenced blobs'
             cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
+            cand activate 'Make a validated image usable: a thin snapshot (or a directory copy) of its base volume'
+            cand deactivate 'Remove an activation''s snapshot or copy'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;image;fetch'= {
+            cand --sha256 'Expected digest (sha256:HEX or HEX); a mismatch discards the download'
+            cand --max-size 'Refuse objects larger than this (e.g. 8GiB) [config: image.max_size]'
+            cand --endpoint-url 'S3 endpoint of an S3-compatible store; path-style [config: image.endpoint_url, env: AWS_ENDPOINT_URL]'
+            cand --part-size 'Size of each ranged GET [config: image.part_size]'
+            cand --concurrency 'Parallel ranged GETs [config: image.concurrency]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;image;list'= {
+            cand --source 'Only images fetched from a source containing this text'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;image;show'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;image;rm'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --force 'Remove it even if something still uses it'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;image;gc'= {
+            cand --older-than 'Age beyond which an interrupted download is removed [config: image.gc_partial_age]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'pm;image;validate'= {
             cand --max-unpacked-size 'Most bytes of file data the image may unpack to [config: image.max_unpacked_size, default 8GiB]'
@@ -79,13 +170,153 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pm;image;activate'= {
+            cand --name 'A name for the activation; activating the same name again changes nothing'
+            cand --backend 'Where the activation lives [config: pool.backend, default auto: thin when device-mapper is present]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --validate 'Validate the image first if it has no safe verdict yet'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;image;deactivate'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pm;image;help'= {
+            cand fetch 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
+            cand list 'List the images in the store, newest first'
+            cand show 'Show one image: id, digest, size, path, sources'
+            cand rm 'Remove an image from the store (refused while something uses it)'
+            cand gc 'Remove interrupted downloads older than a threshold and unreferenced blobs'
             cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
+            cand activate 'Make a validated image usable: a thin snapshot (or a directory copy) of its base volume'
+            cand deactivate 'Remove an activation''s snapshot or copy'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;image;help;fetch'= {
+        }
+        &'pm;image;help;list'= {
+        }
+        &'pm;image;help;show'= {
+        }
+        &'pm;image;help;rm'= {
+        }
+        &'pm;image;help;gc'= {
         }
         &'pm;image;help;validate'= {
         }
+        &'pm;image;help;activate'= {
+        }
+        &'pm;image;help;deactivate'= {
+        }
         &'pm;image;help;help'= {
+        }
+        &'pm;pool'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create the thin pool on block devices, or on sparse files (--loop-dir)'
+            cand status 'Data and metadata usage, thin devices, and mismatches between state and kernel'
+            cand destroy 'Tear the pool down (refused while activations exist, unless --force)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;pool;create'= {
+            cand --data 'Block device for the pool''s data'
+            cand --metadata 'Block device for the pool''s metadata (its start is zeroed)'
+            cand --loop-dir 'Folder for loop-backed sparse files (test hosts)'
+            cand --data-size 'Size of the data file with --loop-dir'
+            cand --metadata-size 'Size of the metadata file with --loop-dir'
+            cand --block-size 'Data block size, a multiple of 64KiB [config: pool.block_size]'
+            cand --low-water-mark 'Free data blocks below which the kernel signals [config: pool.low_water_mark]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;pool;status'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;pool;destroy'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --force 'Remove the activations and volumes on the pool too'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;pool;help'= {
+            cand create 'Create the thin pool on block devices, or on sparse files (--loop-dir)'
+            cand status 'Data and metadata usage, thin devices, and mismatches between state and kernel'
+            cand destroy 'Tear the pool down (refused while activations exist, unless --force)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;pool;help;create'= {
+        }
+        &'pm;pool;help;status'= {
+        }
+        &'pm;pool;help;destroy'= {
+        }
+        &'pm;pool;help;help'= {
         }
         &'pm;state'= {
             cand --state 'The SQLite state file [env: PM_STATE]'
@@ -351,6 +582,7 @@ set edit:completion:arg-completer[pm] = {|@words|
         }
         &'pm;help'= {
             cand image 'Fetch, validate and activate root-filesystem images'
+            cand pool 'The device-mapper thin pool that activations live on'
             cand state 'Inspect and maintain the shared state file'
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
@@ -358,9 +590,41 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;help;image'= {
+            cand fetch 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
+            cand list 'List the images in the store, newest first'
+            cand show 'Show one image: id, digest, size, path, sources'
+            cand rm 'Remove an image from the store (refused while something uses it)'
+            cand gc 'Remove interrupted downloads older than a threshold and unreferenced blobs'
             cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
+            cand activate 'Make a validated image usable: a thin snapshot (or a directory copy) of its base volume'
+            cand deactivate 'Remove an activation''s snapshot or copy'
+        }
+        &'pm;help;image;fetch'= {
+        }
+        &'pm;help;image;list'= {
+        }
+        &'pm;help;image;show'= {
+        }
+        &'pm;help;image;rm'= {
+        }
+        &'pm;help;image;gc'= {
         }
         &'pm;help;image;validate'= {
+        }
+        &'pm;help;image;activate'= {
+        }
+        &'pm;help;image;deactivate'= {
+        }
+        &'pm;help;pool'= {
+            cand create 'Create the thin pool on block devices, or on sparse files (--loop-dir)'
+            cand status 'Data and metadata usage, thin devices, and mismatches between state and kernel'
+            cand destroy 'Tear the pool down (refused while activations exist, unless --force)'
+        }
+        &'pm;help;pool;create'= {
+        }
+        &'pm;help;pool;status'= {
+        }
+        &'pm;help;pool;destroy'= {
         }
         &'pm;help;state'= {
             cand show 'Show the state file''s path, schema version, sizes and rows per table'
