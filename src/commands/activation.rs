@@ -12,6 +12,7 @@ use crate::pool::{self, ActivateRequest, Activated, Deactivated, PoolSettings};
 use crate::progress::Progress;
 use anyhow::Result;
 use clap::Args;
+use clap_complete::engine::ArgValueCompleter;
 use std::path::Path;
 
 #[derive(Debug, Args)]
@@ -22,7 +23,7 @@ activation is then a thin snapshot of it (or a copy, reflinked where the
 filesystem can). Activating an existing --name again is \"changed\": false.")]
 pub struct ActivateArgs {
     /// A stored image (short id, digest or source), or `-` for the JSON of a previous pm command
-    #[arg(value_name = "IMAGE|-")]
+    #[arg(value_name = "IMAGE|-", add = ArgValueCompleter::new(crate::complete::image_refs))]
     pub image: String,
     /// A name for the activation; activating the same name again changes nothing
     #[arg(long, value_name = "NAME")]
@@ -38,7 +39,7 @@ pub struct ActivateArgs {
 #[derive(Debug, Args)]
 pub struct DeactivateArgs {
     /// An activation id or name, or `-` for the JSON of `pm image activate`
-    #[arg(value_name = "ACTIVATION|-")]
+    #[arg(value_name = "ACTIVATION|-", add = ArgValueCompleter::new(crate::complete::activation_names))]
     pub activation: String,
 }
 

@@ -7,6 +7,7 @@ use crate::image::store::{ImageRecord, ImageStore};
 use crate::output::{Outcome, Render};
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -30,11 +31,13 @@ pub enum ImageVerb {
     /// Show one image: id, digest, size, path, sources
     Show {
         /// Short id, digest (prefix), source, or `-` for a previous pm command's JSON
+        #[arg(add = ArgValueCompleter::new(crate::complete::image_refs))]
         image: String,
     },
     /// Remove an image from the store (refused while something uses it)
     Rm {
         /// Short id, digest (prefix), source, or `-` for a previous pm command's JSON
+        #[arg(add = ArgValueCompleter::new(crate::complete::image_refs))]
         image: String,
         /// Remove it even if something still uses it
         #[arg(long)]
@@ -299,6 +302,7 @@ pub mod validate {
     use crate::output::{Outcome, Render};
     use anyhow::Result;
     use clap::Args;
+    use clap_complete::engine::ArgValueCompleter;
     use serde::Serialize;
     use std::path::{Path, PathBuf};
 
@@ -311,7 +315,7 @@ Exit code 3 (image_rejected) when the image breaks any rule; every
 violation is listed, in JSON under error.violations.")]
     pub struct ValidateArgs {
         /// A stored image (short id, digest or source), an archive file, or `-` for the JSON of a previous pm command on stdin
-        #[arg(value_name = "IMAGE|FILE|-")]
+        #[arg(value_name = "IMAGE|FILE|-", add = ArgValueCompleter::new(crate::complete::image_refs))]
         pub target: String,
         /// Most bytes of file data the image may unpack to [config: image.max_unpacked_size, default 8GiB]
         #[arg(long, value_name = "SIZE", value_parser = parse_size)]

@@ -6,9 +6,8 @@ use crate::output::{Outcome, Render};
 use crate::state::{HistoryEntry, HistoryFilter, StateSummary, format_ms, now_ms};
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+use clap_complete::engine::ArgValueCompleter;
 use serde::Serialize;
-use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -25,7 +24,7 @@ pub enum StateVerb {
     /// Show the history of mutating commands, newest first
     History {
         /// Only this command and the ones below it (`image` matches `image fetch`)
-        #[arg(long, value_name = "COMMAND", add = ArgValueCompleter::new(complete_history_command))]
+        #[arg(long, value_name = "COMMAND", add = ArgValueCompleter::new(crate::complete::history_commands))]
         command: Option<String>,
         /// Only entries at or after this time: a duration ago (`2h`, `7days`) or an RFC 3339 timestamp
         #[arg(long, value_name = "WHEN")]
@@ -144,31 +143,6 @@ fn parse_when(text: &str) -> Result<i64> {
 
 fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30days, 12h, 90d)"))
-}
-
-/// Dynamic completion: the command names recorded in the history.
-fn complete_history_command(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(prefix) = current.to_str() else {
-        return Vec::new();
-    };
-    let env = crate::config::Environment::capture();
-    let Ok(config) = crate::config::Config::load(&Default::default(), env) else {
-        return Vec::new();
-    };
-    let path = config.state_path();
-    if !path.exists() {
-        return Vec::new();
-    }
-    let Ok(state) = crate::state::State::open(&path) else {
-        return Vec::new();
-    };
-    state
-        .history_commands()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| c.starts_with(prefix))
-        .map(CompletionCandidate::new)
-        .collect()
 }
 
 #[derive(Serialize)]

@@ -171,3 +171,25 @@ fn dynamic_completion_offers_commands_from_the_history() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l == "state prune"), "{stdout:?}");
 }
+
+#[test]
+fn dynamic_completion_offers_stored_image_ids() {
+    let sb = Sandbox::new();
+    let file = sb.path().join("tiny.tar");
+    std::fs::write(&file, vec![0u8; 1024]).unwrap();
+    let (doc, code) = json_of(sb.pm().args(["image", "fetch"]).arg(&file));
+    assert_eq!(code, 0, "{doc}");
+    let id = doc["id"].as_str().unwrap().to_string();
+    let out = sb
+        .pm()
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", "3")
+        .env("_CLAP_COMPLETE_COMP_TYPE", "9")
+        .env("_CLAP_COMPLETE_SPACE", "true")
+        .env("_CLAP_IFS", "\n")
+        .args(["--", "pm", "image", "show", &id[..3]])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l == id), "{stdout:?}");
+}
