@@ -1,7 +1,9 @@
 //! `pm pool create|status|destroy`: the thin pool itself.
 
 use super::reconcile::{self, Repair};
-use super::{IntentSpec, PoolRecord, PoolSettings, begin_intent, finish_intent, pool_record};
+use super::{
+    Intent, IntentSpec, PoolRecord, PoolSettings, begin_intent, finish_intent, pool_record,
+};
 use crate::error::PmError;
 use crate::state::{State, now_ms};
 use anyhow::Result;
@@ -138,25 +140,8 @@ fn create_new(
     reconciled: Vec<Repair>,
 ) -> Result<PoolCreated> {
     super::thin::open_dm()?;
-    let loop_dir = wanted
-        .loop_backed
-        .then(|| {
-            Path::new(&wanted.data_dev)
-                .parent()
-                .map(|p| p.display().to_string())
-        })
-        .flatten();
-    let intent = state.write(|tx| {
-        begin_intent(
-            tx,
-            "create_pool",
-            super::BackendKind::Thin,
-            IntentSpec {
-                path: loop_dir.as_deref(),
-                ..IntentSpec::default()
-            },
-        )
-    })?;
+    let loop_dir = loop_dir_of(&wanted);
+    let intent = begin_pool_intent(state, "create_pool", loop_dir.as_deref())?;
     let built = (|| {
         if wanted.loop_backed {
             make_sparse(Path::new(&wanted.data_dev), wanted.data_bytes)?;
@@ -281,25 +266,8 @@ pub fn destroy_pool(
     if activations > 0 && !force {
         return Err(PmError::PoolInUse { activations }.into());
     }
-    let loop_dir = record
-        .loop_backed
-        .then(|| {
-            Path::new(&record.data_dev)
-                .parent()
-                .map(|p| p.display().to_string())
-        })
-        .flatten();
-    let intent = state.write(|tx| {
-        begin_intent(
-            tx,
-            "destroy_pool",
-            super::BackendKind::Thin,
-            IntentSpec {
-                path: loop_dir.as_deref(),
-                ..IntentSpec::default()
-            },
-        )
-    })?;
+    let loop_dir = loop_dir_of(&record);
+    let intent = begin_pool_intent(state, "destroy_pool", loop_dir.as_deref())?;
     remove_pool_everywhere(state, settings, loop_dir.as_deref())?;
     state.write(|tx| finish_intent(tx, intent.id, "done"))?;
     Ok(PoolDestroyed {
@@ -394,4 +362,32 @@ pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus>
         reason: "not Linux".to_string(),
     }
     .into())
+}
+
+/// The directory holding a loop-backed pool's files (`None` for a pool on
+/// block devices, whose devices pm must never delete).
+fn loop_dir_of(record: &PoolRecord) -> Option<String> {
+    record
+        .loop_backed
+        .then(|| {
+            Path::new(&record.data_dev)
+                .parent()
+                .map(|p| p.display().to_string())
+        })
+        .flatten()
+}
+
+/// Journals a pool-wide transition before the kernel is touched.
+fn begin_pool_intent(state: &mut State, op: &str, loop_dir: Option<&str>) -> Result<Intent> {
+    state.write(|tx| {
+        begin_intent(
+            tx,
+            op,
+            super::BackendKind::Thin,
+            IntentSpec {
+                path: loop_dir,
+                ..IntentSpec::default()
+            },
+        )
+    })
 }
