@@ -323,7 +323,7 @@ pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus>
         .map(|(id, name)| ThinDevice {
             thin_id: *id,
             name: name.clone(),
-            known_as: known.get(id).cloned(),
+            known_as: known.get(id).map(|k| k.what.clone()),
         })
         .collect();
     for d in &thin_devices {
@@ -331,10 +331,11 @@ pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus>
             mismatches.push(format!("{} is in the kernel but not in state", d.name));
         }
     }
-    for (id, what) in &known {
+    for (id, thin) in &known {
         if !view.thins.contains_key(id) {
             mismatches.push(format!(
-                "{what} (thin id {id}) is in state but not in the kernel"
+                "{} (thin id {id}) is in state but not in the kernel",
+                thin.what
             ));
         }
     }

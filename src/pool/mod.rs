@@ -182,13 +182,18 @@ pub struct VolumeRecord {
     pub backend: BackendKind,
     pub thin_id: Option<i64>,
     pub path: String,
+    /// Bytes unpacked into the volume.
     pub size: u64,
+    /// Thin: the device's size in bytes, fixed when it was created; its
+    /// snapshots and any later re-activation must use the same, whatever
+    /// `pool.volume_size` says now. 0 for directories.
+    pub virtual_size: u64,
 }
 
 pub fn volumes(state: &State) -> Result<Vec<VolumeRecord>> {
     let mut stmt = state
         .reader()
-        .prepare("SELECT digest, backend, thin_id, path, size FROM volumes ORDER BY created_at")?;
+        .prepare("SELECT digest, backend, thin_id, path, size, virtual_size FROM volumes ORDER BY created_at")?;
     let rows = stmt
         .query_map([], |r| {
             Ok(VolumeRecord {
@@ -197,6 +202,7 @@ pub fn volumes(state: &State) -> Result<Vec<VolumeRecord>> {
                 thin_id: r.get(2)?,
                 path: r.get(3)?,
                 size: r.get::<_, i64>(4)? as u64,
+                virtual_size: r.get::<_, i64>(5)? as u64,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -467,14 +473,15 @@ fn record_activation(tx: &Transaction<'_>, a: &ActivationRecord) -> Result<()> {
 
 fn record_volume(tx: &Transaction<'_>, v: &VolumeRecord) -> Result<()> {
     tx.execute(
-        "INSERT INTO volumes (digest, backend, thin_id, path, size, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO volumes (digest, backend, thin_id, path, size, virtual_size, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             v.digest,
             v.backend.as_str(),
             v.thin_id,
             v.path,
             v.size as i64,
+            v.virtual_size as i64,
             now_ms()
         ],
     )?;
@@ -539,6 +546,7 @@ fn dir_activate(
                 thin_id: None,
                 path: path_text,
                 size,
+                virtual_size: 0,
             };
             state.write(|tx| {
                 record_volume(tx, &volume)?;
@@ -646,6 +654,7 @@ fn thin_activate(
                         thin_id: Some(thin_id),
                         path: thin::thin_name(&settings.name, thin_id),
                         size,
+                        virtual_size: settings.volume_size,
                     };
                     state.write(|tx| {
                         record_volume(tx, &volume)?;
@@ -684,7 +693,7 @@ fn thin_activate(
         )
     })?;
     let snap_id = intent.thin_id.unwrap_or_default();
-    let device = match pool.snapshot(origin, snap_id, settings.volume_size) {
+    let device = match pool.snapshot(origin, snap_id, base.virtual_size) {
         Ok(device) => device,
         Err(e) => {
             if pool.remove_thin(snap_id).is_ok() {

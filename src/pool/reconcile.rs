@@ -224,9 +224,9 @@ fn thin_kernel(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>
             done.push(repair("removed_orphan_thin_device", name.clone()));
         }
     }
-    for id in known.keys() {
+    for (id, thin) in &known {
         if !before.thins.contains_key(id) {
-            pool.activate_thin(*id, settings.volume_size)?;
+            pool.activate_thin(*id, thin.virtual_size)?;
             done.push(repair(
                 "reactivated_thin_device",
                 thin::thin_name(&settings.name, *id),
@@ -236,18 +236,42 @@ fn thin_kernel(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>
     Ok(done)
 }
 
+/// A thin device state knows of.
+#[cfg(target_os = "linux")]
+pub struct KnownThin {
+    pub what: String,
+    /// Its size in bytes: a snapshot has its base's.
+    pub virtual_size: u64,
+}
+
 /// Thin ids of recorded volumes and activations → what they are.
 #[cfg(target_os = "linux")]
-pub fn known_thin_ids(state: &State) -> Result<std::collections::BTreeMap<i64, String>> {
+pub fn known_thin_ids(state: &State) -> Result<std::collections::BTreeMap<i64, KnownThin>> {
     let mut known = std::collections::BTreeMap::new();
-    for v in super::volumes(state)? {
+    let volumes = super::volumes(state)?;
+    for v in &volumes {
         if let Some(id) = v.thin_id {
-            known.insert(id, format!("base of {}", v.digest));
+            known.insert(
+                id,
+                KnownThin {
+                    what: format!("base of {}", v.digest),
+                    virtual_size: v.virtual_size,
+                },
+            );
         }
     }
     for a in super::activations(state)? {
         if let Some(id) = a.snapshot_id {
-            known.insert(id, format!("activation {} ({})", a.name, a.id));
+            let base = volumes
+                .iter()
+                .find(|v| v.digest == a.image && v.thin_id.is_some());
+            known.insert(
+                id,
+                KnownThin {
+                    what: format!("activation {} ({})", a.name, a.id),
+                    virtual_size: base.map_or(0, |v| v.virtual_size),
+                },
+            );
         }
     }
     Ok(known)

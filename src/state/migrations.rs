@@ -84,7 +84,8 @@ const MIGRATIONS: &[&str] = &[
         backend    TEXT NOT NULL CHECK (backend IN ('thin', 'dir')),
         thin_id    INTEGER,
         path       TEXT NOT NULL,              -- dm name or directory
-        size       INTEGER NOT NULL,
+        size       INTEGER NOT NULL,           -- bytes unpacked into it
+        virtual_size INTEGER NOT NULL DEFAULT 0, -- thin: the device's size, kept for re-activation
         created_at INTEGER NOT NULL,
         PRIMARY KEY (digest, backend)
     );

@@ -447,6 +447,13 @@ fn the_thin_unpacker_refuses_a_swapped_archive_and_leaves_no_device() {
     tb.destroy();
 }
 
+/// The size of a `/dev/dm-N` device, from sysfs.
+fn device_bytes(device: &str) -> u64 {
+    let name = Path::new(device).file_name().unwrap().to_str().unwrap();
+    let sectors = std::fs::read_to_string(format!("/sys/block/{name}/size")).unwrap();
+    sectors.trim().parse::<u64>().unwrap() * 512
+}
+
 fn dmsetup(args: &[&str]) -> String {
     run(Command::new("dmsetup")
         .env("DM_DISABLE_UDEV", "1")
@@ -476,8 +483,20 @@ fn reconcile_sets_up_what_state_has_and_removes_strays() {
     assert_eq!(code, 0, "{status}");
     assert_eq!(status["active_in_kernel"], false);
 
-    let doc = tb.activate(&digest, "survivor");
+    // pool.volume_size changed since: devices come back at the size they
+    // were created with, or their filesystems would not match.
+    let (doc, code) = json_of(tb.pm().env("PM_POOL_VOLUME_SIZE", "512MiB").args([
+        "image",
+        "activate",
+        &digest,
+        "--backend",
+        "thin",
+        "--name",
+        "survivor",
+    ]));
+    assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["changed"], false);
+    assert_eq!(device_bytes(doc["device"].as_str().unwrap()), 256 << 20);
     let actions: Vec<&str> = doc["reconciled"]
         .as_array()
         .unwrap()
