@@ -23,7 +23,7 @@ if [ "${1:-}" != "--guest" ]; then
 fi
 
 pm=$2
-work=/tmp/bench
+work=${TMPDIR:-/run/tmp}/bench
 mkdir -p "$work/rootfs/usr/lib" "$work/rootfs/etc"
 export PM_STATE=$work/state/state.db PM_POOL_NAME=bench PM_POOL_VOLUME_SIZE=1GiB
 

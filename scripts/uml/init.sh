@@ -8,7 +8,9 @@ export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t tmpfs -o mode=0755 tmpfs /run
-mount -t tmpfs -o mode=1777 tmpfs /tmp
+# Scratch space lives under /run (the job exports TMPDIR=/run/tmp): a tmpfs
+# over /tmp would hide a repository checked out under /tmp on the host.
+mkdir -p /run/tmp && chmod 1777 /run/tmp
 mount -t tmpfs -o mode=0755 tmpfs /mnt
 results=
 for word in $(cat /proc/cmdline); do

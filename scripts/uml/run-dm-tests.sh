@@ -76,7 +76,7 @@ mkdir -p "$run/tmp"
     echo "insmod $m"
   done
   echo "cd $repo"
-  echo "export HOME=/tmp PM_IN_UML_GUEST=1 RUST_BACKTRACE=1"
+  echo "export HOME=/run/tmp TMPDIR=/run/tmp PM_IN_UML_GUEST=1 RUST_BACKTRACE=1"
   echo "$command_line"
 } >"$run/job.sh"
 
