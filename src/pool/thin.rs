@@ -12,7 +12,7 @@ use super::loopdev;
 use crate::error::PmError;
 use anyhow::{Context as _, Result};
 use devicemapper::{
-    DM, DataBlocks, DevId, Device, DmDevice, DmError, DmName, DmOptions, LinearDev,
+    DM, DataBlocks, DevId, Device, DmDevice, DmError, DmName, DmOptions, DmUuid, LinearDev,
     LinearDevTargetParams, LinearTargetParams, Sectors, TargetLine, ThinDev, ThinDevId,
     ThinPoolDev, ThinPoolStatus,
 };
@@ -71,6 +71,16 @@ fn udevd_running() -> bool {
 pub fn thin_name(pool: &str, id: i64) -> String {
     format!("{pool}-thin-{id}")
 }
+
+/// `ThinDev::new` or `ThinDev::setup`.
+type ThinDevFn = fn(
+    &DM,
+    &DmName,
+    Option<&DmUuid>,
+    Sectors,
+    &ThinPoolDev,
+    ThinDevId,
+) -> std::result::Result<ThinDev, DmError>;
 
 fn dm_name(name: &str) -> Result<&DmName> {
     DmName::new(name).map_err(|e| anyhow::anyhow!("bad device-mapper name {name:?}: {e}"))
@@ -305,23 +315,20 @@ impl ThinPool {
 
     /// Creates a new thin volume with this id and activates it.
     pub fn create_thin(&self, id: i64, bytes: u64) -> Result<PathBuf> {
-        let name = thin_name(&self.name, id);
-        let dev = ThinDev::new(
-            &self.dm,
-            dm_name(&name)?,
-            None,
-            Self::thin_length(bytes),
-            &self.dev,
-            thin_id(id)?,
-        )
-        .with_context(|| format!("creating thin volume {name}"))?;
-        Ok(dev.devnode())
+        self.thin_device(id, bytes, ThinDev::new, "creating")
     }
 
     /// Activates an existing thin volume (idempotent).
     pub fn activate_thin(&self, id: i64, bytes: u64) -> Result<PathBuf> {
+        self.thin_device(id, bytes, ThinDev::setup, "activating")
+    }
+
+    /// `ThinDev::new` (send `create_thin` to the pool, then activate) and
+    /// `ThinDev::setup` (activate what the pool already has) take the same
+    /// arguments; only the verb in the error differs.
+    fn thin_device(&self, id: i64, bytes: u64, make: ThinDevFn, doing: &str) -> Result<PathBuf> {
         let name = thin_name(&self.name, id);
-        let dev = ThinDev::setup(
+        let dev = make(
             &self.dm,
             dm_name(&name)?,
             None,
@@ -329,7 +336,7 @@ impl ThinPool {
             &self.dev,
             thin_id(id)?,
         )
-        .with_context(|| format!("activating thin volume {name}"))?;
+        .with_context(|| format!("{doing} thin volume {name}"))?;
         Ok(dev.devnode())
     }
 
