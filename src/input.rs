@@ -58,6 +58,16 @@ pub fn string_field(doc: &Value, fields: &[&str]) -> Result<String> {
         })
 }
 
+/// An argument that may be `-`: then the first of `fields` in the JSON
+/// document a previous pm command printed on stdin, else the argument itself.
+pub fn argument_or_piped(arg: &str, fields: &[&str]) -> Result<String> {
+    if arg != "-" {
+        return Ok(arg.to_string());
+    }
+    let doc = read_document(std::io::stdin().lock())?;
+    string_field(&doc, fields)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,12 +101,7 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
 }
 
 pub fn deactivate(args: DeactivateArgs, ctx: &mut Context) -> Result<Outcome> {
-    let reference = if args.activation == "-" {
-        let doc = input::read_document(std::io::stdin().lock())?;
-        input::string_field(&doc, &["id", "name"])?
-    } else {
-        args.activation
-    };
+    let reference = input::argument_or_piped(&args.activation, &["id", "name"])?;
     let settings = PoolSettings::from_config(&ctx.config);
     let _lock = ctx.lock()?;
     let done = pool::deactivate(ctx.state()?, &settings, &reference)?;
@@ -114,12 +109,7 @@ pub fn deactivate(args: DeactivateArgs, ctx: &mut Context) -> Result<Outcome> {
 }
 
 fn resolve_image(ctx: &mut Context, reference: &str) -> Result<ImageRecord> {
-    let reference = if reference == "-" {
-        let doc = input::read_document(std::io::stdin().lock())?;
-        input::string_field(&doc, &["digest", "id"])?
-    } else {
-        reference.to_string()
-    };
+    let reference = input::argument_or_piped(reference, &["digest", "id"])?;
     let state = ctx.state()?;
     ImageStore::for_state(state.path()).resolve(state, &reference)
 }

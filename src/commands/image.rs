@@ -188,11 +188,7 @@ fn store(ctx: &Context) -> ImageStore {
 
 /// `-` reads the image from the JSON a previous pm command printed.
 fn image_reference(arg: &str) -> Result<String> {
-    if arg != "-" {
-        return Ok(arg.to_string());
-    }
-    let doc = crate::input::read_document(std::io::stdin().lock())?;
-    crate::input::string_field(&doc, &["digest", "id"])
+    crate::input::argument_or_piped(arg, &["digest", "id"])
 }
 
 fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
