@@ -427,70 +427,51 @@ fn a_hung_bw_is_killed_at_the_timeout() {
     );
 }
 
-/// The processes whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut children = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // The parent pid is the 2nd field after the parenthesised name.
-        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-        if after_name.split_whitespace().nth(1) == Some(&pid.to_string()) {
-            children.push(child);
-        }
-    }
-    children
-}
-
-/// Runs pm with a failpoint that pauses it right after it spawned bw for
-/// `verb`, and returns bw's argv and environment as seen in /proc, with pm's
-/// stdout and stderr once it finished.
-fn run_paused_at_bw(
+/// Runs pm with `vault.bw_path` pointing at a wrapper that records the argv
+/// and environment pm hands to bw, then execs the real bw. Returns what the
+/// bw run for `verb` was given (argv, `environ` as KEY=VALUE lines) with pm's stdout and
+/// stderr. The wrapper records itself from inside the exec'd process, so
+/// nothing races bw's own start-up (reading /proc of the child from here did:
+/// a read during its exec sees an empty environment).
+fn run_through_recording_bw(
+    vs: &VaultSandbox,
     mut cmd: std::process::Command,
     verb: &str,
 ) -> (Vec<String>, String, String, String) {
-    let point = format!("vault_bw_spawned_{verb}");
-    let mut child = cmd
-        .env("PM_FAILPOINTS", format!("{point}=pause"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+    let record = vs.sb.path().join(format!("bw-record-{verb}"));
+    std::fs::create_dir_all(&record).unwrap();
+    let wrapper = record.join("bw");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprintf '%s\\0' \"$@\" > '{dir}/argv-'$1\ncat /proc/$$/environ > '{dir}/environ-'$1\nexec '{bw}' \"$@\"\n",
+            dir = record.display(),
+            bw = vs.bw.display(),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = cmd
+        .env("PM_VAULT_BW_PATH", &wrapper)
+        .stdin(Stdio::null())
+        .output()
         .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut log = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "pm ended early: {log}"
-        );
-        log.push_str(&line);
-        if line.contains(&format!("failpoint {point} paused")) {
-            break;
-        }
-    }
-    let bw_children = children_of(child.id());
-    assert_eq!(bw_children.len(), 1, "one bw child: {bw_children:?}");
-    let proc_dir = format!("/proc/{}", bw_children[0]);
-    let argv: Vec<String> = std::fs::read(format!("{proc_dir}/cmdline"))
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "pm failed: {log}");
+    let argv: Vec<String> = std::fs::read(record.join(format!("argv-{verb}")))
         .unwrap()
         .split(|b| *b == 0)
+        .filter(|a| !a.is_empty())
         .map(|a| String::from_utf8_lossy(a).into_owned())
         .collect();
-    assert!(argv.iter().any(|a| a == verb), "bw's argv: {argv:?}");
-    let environ = String::from_utf8_lossy(&std::fs::read(format!("{proc_dir}/environ")).unwrap())
-        .into_owned();
-    drop(child.stdin.take());
-    let out = child.wait_with_output().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    log.push_str(&rest);
-    assert!(out.status.success(), "pm failed: {log}");
+    assert_eq!(
+        argv.first().map(String::as_str),
+        Some(verb),
+        "bw's argv: {argv:?}"
+    );
+    let environ =
+        String::from_utf8_lossy(&std::fs::read(record.join(format!("environ-{verb}"))).unwrap())
+            .replace('\0', "\n");
     (argv, environ, String::from_utf8(out.stdout).unwrap(), log)
 }
 
@@ -507,12 +488,17 @@ fn secrets_never_reach_argv_logs_json_or_the_state_file() {
         PASSWORD_VAR,
         "--json",
     ]);
-    let (argv, environ, stdout, log) = run_paused_at_bw(unlock, "unlock");
+    let (argv, environ, stdout, log) = run_through_recording_bw(&vs, unlock, "unlock");
     assert!(
         !argv.iter().any(|a| a.contains(MASTER_PASSWORD)),
         "{argv:?}"
     );
-    assert!(environ.contains(&format!("PM_BW_MASTER_PASSWORD={MASTER_PASSWORD}")));
+    assert!(
+        environ
+            .lines()
+            .any(|l| l == format!("PM_BW_MASTER_PASSWORD={MASTER_PASSWORD}")),
+        "the password reaches bw through its environment"
+    );
     let session = vs.cached_session().expect("unlocked");
     assert!(
         log.contains("vault_bw_complete"),
@@ -535,9 +521,13 @@ fn secrets_never_reach_argv_logs_json_or_the_state_file() {
         "tailscale-authkey",
         "--json",
     ]);
-    let (argv, environ, stdout, log) = run_paused_at_bw(get, "list");
+    let (argv, environ, stdout, log) = run_through_recording_bw(&vs, get, "list");
     assert!(!argv.iter().any(|a| a.contains(&session)), "{argv:?}");
-    assert!(environ.contains(&format!("BW_SESSION={session}")));
+    assert!(
+        environ
+            .lines()
+            .any(|l| l == format!("BW_SESSION={session}"))
+    );
     let doc: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
         doc["value"], AUTHKEY,
