@@ -251,6 +251,13 @@ pub static KEYS: &[KeyDef] = &[
         doc: "size of each ranged GET of a fetch (and of each resumable unit)",
     },
     KeyDef {
+        key: "image.sync_every",
+        env: "PM_IMAGE_SYNC_EVERY",
+        kind: Kind::Bytes,
+        default: |_| Value::Int(256 << 20),
+        doc: "a fetch fsyncs its partial file after this many new bytes; a resume after a power cut keeps what was synced",
+    },
+    KeyDef {
         key: "image.concurrency",
         env: "PM_IMAGE_CONCURRENCY",
         kind: Kind::Int,

@@ -10,6 +10,9 @@ use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The `from` of a [`PmError::DigestMismatch`] found by the store's own checksum.
+pub const STORE_CHECKSUM: &str = "the store's checksum";
+
 /// The documented exit codes. Each failure category has its own number so
 /// cron jobs and Ansible tasks can branch on it without parsing text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -155,6 +158,7 @@ pub enum PmError {
         last: String,
     },
 
+    /// `from` says who expected the digest: `--sha256` or [`STORE_CHECKSUM`].
     #[error("{source_url} has digest {actual}, expected {expected} ({from})")]
     DigestMismatch {
         source_url: String,
@@ -460,6 +464,11 @@ impl PmError {
                 "the store or the network is failing; try again later (finished parts are kept)"
                     .to_string(),
             ),
+            PmError::DigestMismatch { from, .. } if *from == STORE_CHECKSUM => Some(
+                "the download was discarded: the bytes received differ from the checksum the store \
+                 keeps for the object; fetch again, and if it recurs the stored object is damaged"
+                    .to_string(),
+            ),
             PmError::DigestMismatch { .. } => Some(
                 "the download was discarded; check the expected digest and the object".to_string(),
             ),
@@ -503,8 +512,11 @@ impl PmError {
             PmError::FetchTransient { attempts, .. } => json!({"attempts": attempts}),
             PmError::ImageInUse { users, .. } => json!({"users": users}),
             PmError::DigestMismatch {
-                expected, actual, ..
-            } => json!({"expected": expected, "actual": actual}),
+                expected,
+                actual,
+                from,
+                ..
+            } => json!({"expected": expected, "actual": actual, "checked_against": from}),
             _ => json!({}),
         };
         match value {

@@ -177,6 +177,7 @@ fn fetch_options(args: &FetchArgs, ctx: &Context) -> Result<FetchOptions> {
             .unwrap_or(config.int("image.concurrency").clamp(1, 256) as usize),
         retries: config.int("image.retries").clamp(0, 100) as u32,
         stall_timeout: Duration::from_secs(config.int("image.stall_timeout").clamp(1, 3600) as u64),
+        sync_every: config.int("image.sync_every").max(1) as u64,
         endpoint_url: endpoint,
         cwd,
     })

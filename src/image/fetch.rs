@@ -9,13 +9,15 @@
 //! 3. HEAD: size (refused above `--max-size` before any GET), ETag, checksum;
 //! 4. the `downloads` row and the preallocated partial file are created, or
 //!    an interrupted download of the same object (same ETag) is resumed;
-//! 5. parts are downloaded and recorded in `download_parts` as they finish;
+//! 5. parts are downloaded and recorded in `download_parts` as they finish,
+//!    and marked durable after each periodic fsync of the partial file
+//!    (`image.sync_every`), so a resume after a power cut keeps those;
 //! 6. the digest is verified (`--sha256`, the store's checksum), the file is
 //!    fsynced, renamed into `images/sha256/<hex>` and only then recorded in
 //!    `images`, and the `downloads` row is dropped.
 
 use crate::context::Context;
-use crate::error::PmError;
+use crate::error::{PmError, STORE_CHECKSUM};
 use crate::image::download::{self, Downloaded, EngineError, Fault, ObjectInfo, Plan, Remote};
 use crate::image::source::Source;
 use crate::image::store::{ImageRecord, ImageStore};
@@ -44,6 +46,8 @@ pub struct FetchOptions {
     pub concurrency: usize,
     pub retries: u32,
     pub stall_timeout: Duration,
+    /// Bytes written between fsyncs of the partial file (see `Checkpoints`).
+    pub sync_every: u64,
     pub endpoint_url: Option<String>,
     /// Relative local paths are resolved against this.
     pub cwd: PathBuf,
@@ -335,7 +339,14 @@ fn fetch_remote(
         }
         let claim = claim_download(ctx, options, canonical, partial, &info)?;
         let bytes_resumed = claim.resumed_bytes();
-        let (finished_tx, ledger) = spawn_ledger(ctx.config.state_path(), canonical.to_string())?;
+        let checkpoints = Checkpoints {
+            file: claim.file.try_clone()?,
+            size: info.size,
+            part_size: claim.part_size,
+            every: options.sync_every,
+        };
+        let (finished_tx, ledger) =
+            spawn_ledger(ctx.config.state_path(), canonical.to_string(), checkpoints)?;
         let progress: Arc<dyn crate::progress::Progress> =
             Arc::from(ctx.byte_progress("fetching", info.size));
         progress.advance(bytes_resumed);
@@ -367,7 +378,7 @@ fn fetch_remote(
             }) => {
                 ledger_result?;
                 let hex = crate::image::s3::hex(&sha256);
-                let store_sum = info.sha256.as_deref().map(|s| (s, "the store's checksum"));
+                let store_sum = info.sha256.as_deref().map(|s| (s, STORE_CHECKSUM));
                 let record = verify(canonical, &hex, expected, store_sum).and_then(|()| {
                     finish(
                         ctx,
@@ -590,10 +601,9 @@ fn interrupted_download(state: &State, canonical: &str) -> Result<Option<Interru
         .optional()?)
 }
 
-/// Parts recorded as written. They survive a kill -9 (the page cache keeps
-/// them) but not necessarily a power cut: after a reboot nothing written
-/// since the last fsync can be trusted, so a download from another boot
-/// starts over (syncing every part instead would halve the speed).
+/// Parts recorded as written. They all survive a kill -9 (the page cache
+/// keeps them) but not necessarily a power cut: after a reboot only the parts
+/// written before the last fsync can be trusted, the `durable` ones.
 fn done_parts(
     state: &State,
     canonical: &str,
@@ -602,13 +612,10 @@ fn done_parts(
 ) -> Result<Vec<bool>> {
     let parts = previous.size.div_ceil(previous.part_size) as usize;
     let mut done = vec![false; parts];
-    if !same_boot {
-        return Ok(done);
-    }
     let mut stmt = state
         .reader()
-        .prepare("SELECT part FROM download_parts WHERE source = ?1")?;
-    for part in stmt.query_map([canonical], |r| r.get::<_, i64>(0))? {
+        .prepare("SELECT part FROM download_parts WHERE source = ?1 AND (durable = 1 OR ?2)")?;
+    for part in stmt.query_map(params![canonical, same_boot], |r| r.get::<_, i64>(0))? {
         if let Some(slot) = usize::try_from(part?).ok().and_then(|i| done.get_mut(i)) {
             *slot = true;
         }
@@ -623,12 +630,32 @@ fn boot_id() -> Option<String> {
         .map(|s| s.trim().to_string())
 }
 
+/// When the ledger fsyncs the partial file. Syncing every part would halve
+/// the speed; syncing every `every` bytes bounds what a power cut can cost a
+/// resume, and the writeback it starts early is writeback the final fsync
+/// no longer waits for.
+struct Checkpoints {
+    file: File,
+    size: u64,
+    part_size: u64,
+    every: u64,
+}
+
+impl Checkpoints {
+    fn part_len(&self, part: u64) -> u64 {
+        self.part_size
+            .min(self.size.saturating_sub(part * self.part_size))
+    }
+}
+
 /// The bookkeeping thread: records each finished part in its own
 /// transaction (so a SIGKILL loses only parts in flight) on its own
-/// connection, off the download's path.
+/// connection, off the download's path, and marks parts durable after each
+/// checkpoint fsync (so a power cut loses only what came after it).
 fn spawn_ledger(
     state_path: PathBuf,
     source: String,
+    checkpoints: Checkpoints,
 ) -> Result<(
     std::sync::mpsc::Sender<u64>,
     std::thread::JoinHandle<Result<()>>,
@@ -638,6 +665,8 @@ fn spawn_ledger(
         .name("pm-ledger".to_string())
         .spawn(move || -> Result<()> {
             let mut state = State::open(&state_path)?;
+            let mut unsynced: Vec<u64> = Vec::new();
+            let mut unsynced_bytes = 0u64;
             for part in rx {
                 state.write(|tx| {
                     tx.execute(
@@ -651,10 +680,32 @@ fn spawn_ledger(
                     Ok(())
                 })?;
                 crate::failpoint::hit("fetch_part_recorded");
+                unsynced.push(part);
+                unsynced_bytes += checkpoints.part_len(part);
+                if unsynced_bytes >= checkpoints.every {
+                    // Every part in `unsynced` was written before this sync
+                    // began, so the sync covers it.
+                    checkpoints.file.sync_data()?;
+                    mark_durable(&mut state, &source, &unsynced)?;
+                    tracing::debug!(parts = unsynced.len(), "fetch_checkpoint_complete");
+                    unsynced.clear();
+                    unsynced_bytes = 0;
+                }
             }
             Ok(())
         })?;
     Ok((tx, handle))
+}
+
+fn mark_durable(state: &mut State, source: &str, parts: &[u64]) -> Result<()> {
+    state.write(|tx| {
+        let mut stmt =
+            tx.prepare("UPDATE download_parts SET durable = 1 WHERE source = ?1 AND part = ?2")?;
+        for &part in parts {
+            stmt.execute(params![source, part as i64])?;
+        }
+        Ok(())
+    })
 }
 
 /// Checks the digest against what the operator or the store expects.

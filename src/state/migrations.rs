@@ -114,7 +114,9 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // image fetch: resumable downloads. A row in `downloads` is an
     // interrupted or running fetch; `download_parts` the parts already
-    // written to its partial file (trusted only within the same boot_id).
+    // written to its partial file. All of them are trusted within the same
+    // boot_id; after a reboot only the `durable` ones, written before an
+    // fsync of the partial file.
     r#"
     CREATE TABLE downloads (
         source       TEXT PRIMARY KEY,
@@ -128,7 +130,8 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE download_parts (
         source TEXT    NOT NULL REFERENCES downloads (source) ON DELETE CASCADE,
-        part   INTEGER NOT NULL,
+        part    INTEGER NOT NULL,
+        durable INTEGER NOT NULL DEFAULT 0,
         PRIMARY KEY (source, part)
     ) WITHOUT ROWID;
     "#,

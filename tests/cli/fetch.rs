@@ -179,6 +179,57 @@ fn fetch_resumes_after_kill_without_refetching_parts() {
     }
 }
 
+/// A power cut loses what the page cache held: after a reboot (another
+/// boot_id) only the parts written before the last checkpoint fsync count.
+#[test]
+fn a_resume_after_a_reboot_keeps_only_the_parts_synced_before_it() {
+    let body = data(12 * MIB, 12);
+    bucket_with("reboot", "root.tar", &body);
+    let sb = Sandbox::new();
+    let proxy = Proxy::start(s3s_endpoint());
+    let mut first = pm_s3(&sb, &proxy.endpoint);
+    first
+        .env("PM_IMAGE_SYNC_EVERY", "3MiB")
+        .env("PM_FAILPOINTS", "fetch_part_recorded=kill@8")
+        .args(["image", "fetch", "s3://reboot/root.tar"]);
+    assert_eq!(first.status().expect("run pm").signal(), Some(9));
+    let db = state_db(&sb);
+    let durable: BTreeSet<u64> = db
+        .prepare("SELECT part FROM download_parts WHERE durable = 1")
+        .expect("query")
+        .query_map([], |r| r.get::<_, i64>(0))
+        .expect("rows")
+        .map(|p| p.expect("part") as u64)
+        .collect();
+    let recorded = recorded_parts(&sb);
+    assert_eq!(durable.len(), 6, "two checkpoints of 3 parts: {durable:?}");
+    assert_eq!(recorded.len(), 8, "{recorded:?}");
+    // What a reboot changes, as far as pm can tell.
+    db.execute("UPDATE downloads SET boot_id = 'an-earlier-boot'", [])
+        .expect("rewrite boot_id");
+
+    let proxy = Proxy::start(s3s_endpoint());
+    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://reboot/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    assert_eq!(doc["bytes_resumed"], (6 * MIB) as u64);
+    assert_eq!(proxy.body_bytes(), (6 * MIB) as u64);
+    let range = |part: u64| {
+        format!(
+            "bytes={}-{}",
+            part * MIB as u64,
+            (part + 1) * MIB as u64 - 1
+        )
+    };
+    for part in &recorded {
+        assert_eq!(
+            proxy.ranges().contains(&range(*part)),
+            !durable.contains(part),
+            "part {part}: only unsynced parts are fetched again"
+        );
+    }
+}
+
 #[test]
 fn transient_faults_are_retried_per_part_and_recover() {
     let body = data(4 * MIB, 3);
@@ -285,6 +336,40 @@ fn sha256_mismatch_leaves_nothing_marked_ready() {
         .arg(sha256_hex(&body));
     let (doc, code) = json_of(&mut pm);
     assert_eq!(code, 0, "{doc}");
+}
+
+/// s3s-fs keeps the SHA-256 the object was uploaded with and returns it on
+/// HEAD; bytes damaged on the way must fail that check, not become an image.
+#[test]
+fn bytes_damaged_in_transit_fail_the_stores_checksum_and_nothing_is_ready() {
+    let body = data(3 * MIB, 13);
+    bucket_with("damaged", "root.tar", &body);
+    let sb = Sandbox::new();
+    let proxy = Proxy::start(s3s_endpoint());
+    proxy.inject([Fault::Corrupt]);
+    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://damaged/root.tar");
+    assert_eq!((error_code(&doc), code), ("digest_mismatch", 3), "{doc}");
+    assert_eq!(doc["error"]["checked_against"], "the store's checksum");
+    assert_eq!(
+        doc["error"]["expected"],
+        format!("sha256:{}", sha256_hex(&body))
+    );
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("fetch again")),
+        "{doc}"
+    );
+    assert_eq!(count(&sb, "images"), 0);
+    assert_eq!(count(&sb, "downloads"), 0);
+    assert!(partial_files(&sb).is_empty());
+
+    // Nothing of the damaged run is trusted: the next fetch starts over.
+    proxy.reset_counts();
+    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://damaged/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    assert_eq!(proxy.body_bytes(), body.len() as u64);
 }
 
 #[test]

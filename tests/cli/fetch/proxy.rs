@@ -23,6 +23,9 @@ pub enum Fault {
     /// Forward the headers and half the body, then send nothing more until
     /// the client gives up.
     Stall,
+    /// Forward everything with the first body byte flipped: damage in
+    /// transit that no length or status check can see.
+    Corrupt,
 }
 
 type Hook = Box<dyn FnMut(u64) + Send>;
@@ -159,6 +162,9 @@ fn handle(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Re
         let n = server.read(&mut buffer[..want])?;
         if n == 0 {
             break;
+        }
+        if forwarded == 0 && matches!(fault, Some(Fault::Corrupt)) {
+            buffer[0] ^= 0xff;
         }
         client.write_all(&buffer[..n])?;
         forwarded += n;
