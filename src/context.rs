@@ -8,6 +8,7 @@ use crate::progress::{Bar, Progress, Silent};
 use crate::state::State;
 use anyhow::Result;
 use std::io::IsTerminal;
+use std::path::Path;
 use std::time::Duration;
 
 pub struct Context {
@@ -51,14 +52,22 @@ impl Context {
     /// `--lock-timeout` and saying once on stderr whom it waits for.
     pub fn lock(&self) -> Result<LockGuard> {
         let path = lock::lock_path_for(&self.config.state_path());
+        self.wait_for_lock(&path, "the state lock")
+    }
+
+    /// Takes the pool lock, held for the whole of any work on volumes and
+    /// activations (see `lock`); taken before the state lock, never after.
+    pub fn pool_lock(&self) -> Result<LockGuard> {
+        let path = lock::pool_lock_path_for(&self.config.state_path());
+        self.wait_for_lock(&path, "the pool lock")
+    }
+
+    fn wait_for_lock(&self, path: &Path, what: &'static str) -> Result<LockGuard> {
         let me = Holder::this_process(&format!("pm {}", self.command));
         let timeout = Duration::from_secs(self.config.int("lock_timeout").max(0) as u64);
         let quiet = self.quiet;
-        lock::acquire(&path, &me, timeout, |holder| {
-            output::notice(
-                quiet,
-                &format!("waiting for the state lock held by {holder}"),
-            );
+        lock::acquire(path, what, &me, timeout, |holder| {
+            output::notice(quiet, &format!("waiting for {what} held by {holder}"));
         })
     }
 

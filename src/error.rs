@@ -47,7 +47,7 @@ Exit codes:
   2  usage error (bad flag, bad config file)
   3  input rejected as unsafe or invalid
   4  not found
-  5  state lock busy (timed out waiting)
+  5  state or pool lock busy (timed out waiting)
   6  authentication failed
   7  external tool missing or unavailable
   8  transient failure after retries (try again later)
@@ -69,8 +69,9 @@ pub enum PmError {
         message: String,
     },
 
-    #[error("the state lock {path} is held by {holder}; gave up after {waited:.1?}")]
+    #[error("{what} {path} is held by {holder}; gave up after {waited:.1?}")]
     LockBusy {
+        what: &'static str,
         path: PathBuf,
         holder: String,
         waited: Duration,
@@ -490,6 +491,7 @@ impl PmError {
                 path,
                 holder,
                 waited,
+                ..
             } => json!({
                 "lock": path,
                 "holder": holder,

@@ -1,10 +1,16 @@
-//! The advisory lock beside the state file that serialises mutating commands.
+//! The advisory locks beside the state file that serialise mutating commands.
 //!
-//! The lock is an `flock` on `<state>.lock`, so the kernel releases it when
-//! its holder dies however it dies: there is never a stale lock to break. The
+//! Each lock is an `flock` on a file, so the kernel releases it when its
+//! holder dies however it dies: there is never a stale lock to break. The
 //! holder writes who it is (pid, command, start time) into the file, so a
 //! waiter can say whom it waits for, as apt does. Read-only commands never
-//! take it.
+//! take one.
+//!
+//! Two locks cover the state: the state lock (`<state>.lock`) for short
+//! critical sections, and the pool lock (`<state>.pool.lock`) for work on
+//! volumes and activations, which can last as long as an unpack. Keeping them
+//! apart lets a fetch or a vault unlock go on while an image unpacks. A
+//! command that needs both takes the pool lock first.
 
 use crate::error::PmError;
 use anyhow::Result;
@@ -66,17 +72,28 @@ impl Drop for LockGuard {
     }
 }
 
-/// The lock file that belongs to a state file.
+/// The state lock of a state file.
 pub fn lock_path_for(state: &Path) -> PathBuf {
+    sibling(state, ".lock")
+}
+
+/// The pool lock of a state file.
+pub fn pool_lock_path_for(state: &Path) -> PathBuf {
+    sibling(state, ".pool.lock")
+}
+
+fn sibling(state: &Path, suffix: &str) -> PathBuf {
     let mut name = state.as_os_str().to_owned();
-    name.push(".lock");
+    name.push(suffix);
     PathBuf::from(name)
 }
 
-/// Takes the lock, waiting up to `timeout`. `on_wait` is called once, with the
-/// holder's description, when the lock is busy and pm starts waiting.
+/// Takes the lock, waiting up to `timeout`. `what` names it in errors ("the
+/// state lock"). `on_wait` is called once, with the holder's description,
+/// when the lock is busy and pm starts waiting.
 pub fn acquire(
     path: &Path,
+    what: &'static str,
     me: &Holder,
     timeout: Duration,
     mut on_wait: impl FnMut(&str),
@@ -105,6 +122,7 @@ pub fn acquire(
         if start.elapsed() >= timeout {
             tracing::warn!(lock = %path.display(), holder = %holder, "lock_acquire_failed");
             return Err(PmError::LockBusy {
+                what,
                 path: path.to_path_buf(),
                 holder,
                 waited: start.elapsed(),
@@ -170,10 +188,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db.lock");
         let first = Holder::this_process("pm test first");
-        let _held = acquire(&path, &first, Duration::ZERO, |_| {}).unwrap();
+        let _held = acquire(&path, "the state lock", &first, Duration::ZERO, |_| {}).unwrap();
         let mut waited_for = None;
         let err = acquire(
             &path,
+            "the state lock",
             &Holder::this_process("pm test second"),
             Duration::from_millis(50),
             |h| waited_for = Some(h.to_string()),
@@ -181,6 +200,7 @@ mod tests {
         .unwrap_err();
         let pm = err.downcast_ref::<PmError>().unwrap();
         assert_eq!(pm.code(), "lock_busy");
+        assert!(pm.to_string().starts_with("the state lock "), "{pm}");
         assert!(waited_for.unwrap().contains("(pm test first)"));
     }
 }

@@ -67,6 +67,10 @@ impl pool::Unpacker for CheckedUnpacker {
 }
 
 pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
+    // The pool lock, not the state lock: an unpack can take minutes, and
+    // fetches, validations and the vault must not wait for it. Taken first,
+    // so that `pm image rm` cannot remove the image between here and the end.
+    let _pool_lock = ctx.pool_lock()?;
     let image = resolve_image(ctx, &args.image)?;
     let (limits, policy) = safe_verdict(ctx, &image, args.validate)?;
     let settings = PoolSettings::from_config(&ctx.config);
@@ -84,7 +88,6 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
         as_root: settings.as_root,
     };
     let progress = ctx.byte_progress("unpacking", image.size);
-    let _lock = ctx.lock()?;
     let activated = pool::activate(
         ctx.state()?,
         &settings,
@@ -103,7 +106,7 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
 pub fn deactivate(args: DeactivateArgs, ctx: &mut Context) -> Result<Outcome> {
     let reference = input::argument_or_piped(&args.activation, &["id", "name"])?;
     let settings = PoolSettings::from_config(&ctx.config);
-    let _lock = ctx.lock()?;
+    let _pool_lock = ctx.pool_lock()?;
     let done = pool::deactivate(ctx.state()?, &settings, &reference)?;
     Outcome::of(&done)
 }

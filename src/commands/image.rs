@@ -194,6 +194,7 @@ fn image_reference(arg: &str) -> Result<String> {
 
 fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
     let store = store(ctx);
+    let _pool_lock = ctx.pool_lock()?;
     let _lock = ctx.lock()?;
     let state = ctx.state()?;
     let record = store.resolve(state, reference)?;

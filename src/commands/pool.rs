@@ -107,12 +107,12 @@ pub fn run(args: PoolArgs, ctx: &mut Context) -> Result<Outcome> {
                     .into());
                 }
             };
-            let _lock = ctx.lock()?;
+            let _pool_lock = ctx.pool_lock()?;
             Outcome::of(&admin::create_pool(ctx.state()?, &settings, &devices)?)
         }
         PoolVerb::Status => Outcome::of(&admin::pool_status(ctx.state()?, &settings)?),
         PoolVerb::Destroy(destroy) => {
-            let _lock = ctx.lock()?;
+            let _pool_lock = ctx.pool_lock()?;
             Outcome::of(&admin::destroy_pool(
                 ctx.state()?,
                 &settings,

@@ -102,6 +102,7 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
     let key = source_key(&canonical);
     let _download_lock = lock::acquire(
         &partial_dir.join(format!("{key}.lock")),
+        "the download lock",
         &Holder::this_process(&format!("pm image fetch {canonical}")),
         Duration::MAX,
         |holder| {

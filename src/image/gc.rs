@@ -47,6 +47,7 @@ impl Render for GcReport {
 
 pub fn collect(ctx: &mut Context, partial_age: Duration) -> Result<GcReport> {
     let store = ImageStore::for_state(&ctx.config.state_path());
+    let _pool_lock = ctx.pool_lock()?;
     let _lock = ctx.lock()?;
     let state = ctx.state()?;
     let mut report = GcReport {

@@ -361,9 +361,15 @@ impl Vault {
     fn unlock_now(&self, seen: Option<&Secret>) -> Result<(Secret, bool)> {
         let password = self.password.read(&self.env)?.ok_or(PmError::VaultLocked)?;
         let me = Holder::this_process("pm vault unlock");
-        let _guard = lock::acquire(&self.cache.lock_path(), &me, self.lock_timeout, |holder| {
-            tracing::warn!(holder = %holder, "vault_unlock_waiting");
-        })?;
+        let _guard = lock::acquire(
+            &self.cache.lock_path(),
+            "the vault unlock lock",
+            &me,
+            self.lock_timeout,
+            |holder| {
+                tracing::warn!(holder = %holder, "vault_unlock_waiting");
+            },
+        )?;
         if let Some(current) = self.cache.load()?
             && seen.is_none_or(|s| s.expose() != current.expose())
         {

@@ -298,3 +298,77 @@ fn rm_is_refused_while_activated_and_rm_and_gc_remove_unused_bases() {
     assert_eq!(doc["base_volumes"].as_array().unwrap().len(), 1, "{doc}");
     assert!(entries(&volumes(&sb).join("bases")).is_empty());
 }
+
+/// An unpack can take minutes, so it holds the pool lock, not the state
+/// lock: a fetch and a prune go on meanwhile (with `--lock-timeout 0`),
+/// while pool work waits and says for whom.
+#[test]
+fn an_unpack_holds_the_pool_lock_and_leaves_the_state_lock_free() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let mut unpacking = sb
+        .pm_std()
+        .args([
+            "image",
+            "activate",
+            &digest,
+            "--backend",
+            "dir",
+            "--name",
+            "slow",
+            "--json",
+        ])
+        .env("PM_FAILPOINTS", "activate_during_unpack=pause")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(unpacking.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("failpoint activate_during_unpack paused") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "pm ended early");
+    }
+
+    let other = sb.path().join("other.tar");
+    std::fs::write(&other, b"not an archive, but a fetch does not care").unwrap();
+    let (doc, code) =
+        json_of(
+            sb.pm()
+                .arg("--lock-timeout=0")
+                .args(["image", "fetch", other.to_str().unwrap()]),
+        );
+    assert_eq!(code, 0, "a fetch does not wait for the unpack: {doc}");
+    let (doc, code) =
+        json_of(
+            sb.pm()
+                .arg("--lock-timeout=0")
+                .args(["state", "prune", "--older-than", "1d"]),
+        );
+    assert_eq!(code, 0, "{doc}");
+
+    for pool_work in [
+        vec!["image", "deactivate", "slow"],
+        vec!["image", "rm", &digest],
+        vec!["image", "gc"],
+    ] {
+        let (doc, code) = json_of(sb.pm().arg("--lock-timeout=0").args(&pool_work));
+        assert_eq!((code, error_code(&doc)), (5, "lock_busy"), "{pool_work:?}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("the pool lock")
+                && message.contains(&format!("pid {} (pm image activate)", unpacking.id())),
+            "{message}"
+        );
+    }
+
+    drop(unpacking.stdin.take());
+    let out = unpacking.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["changed"], true);
+    assert_eq!(entries(&volumes(&sb).join("bases")).len(), 1);
+}

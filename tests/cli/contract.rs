@@ -130,7 +130,7 @@ fn version_and_help_document_the_exit_codes() {
         .arg("--help")
         .assert()
         .success()
-        .stdout(predicates::str::contains("5  state lock busy"));
+        .stdout(predicates::str::contains("5  state or pool lock busy"));
 }
 
 #[test]
