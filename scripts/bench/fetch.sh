@@ -8,6 +8,8 @@
 #
 #   bash scripts/bench/fetch.sh                  # 5 rounds, 1 GiB
 #   ROUNDS=3 SIZE_MIB=512 bash scripts/bench/fetch.sh
+#   TOOLS="pm-s3 aws-s3" PM_IMAGE_PART_SIZE=16MiB bash scripts/bench/fetch.sh
+#                                                # a subset; pm's settings by env
 #
 # Tools: run `bash scripts/test-linux.sh` once (installs awscli and s3rver
 # into .tools/, nginx-light and time from apt).
@@ -81,7 +83,7 @@ run_tool() {
   python3 -c "print(f'{$bytes/($end-$start)/1e6:.0f}')"
 }
 
-tools=(pm-s3 aws-s3 pm-http aws-web curl)
+read -r -a tools <<< "${TOOLS:-pm-s3 aws-s3 pm-http aws-web curl}"
 declare -A rates
 rss=()
 echo "object: $bytes bytes; rounds: $rounds; dd with fdatasync for reference:"
@@ -104,8 +106,12 @@ for t in "${tools[@]}"; do med[$t]=$(echo "${rates[$t]}" | median); done
 peak_kib=$(printf '%s\n' "${rss[@]}" | sort -n | tail -1)
 echo
 echo "medians (MB/s): $(for t in "${tools[@]}"; do printf '%s=%s ' "$t" "${med[$t]}"; done)"
-ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
-echo "(a) s3rver: pm / aws s3 cp      = $(ratio "${med[pm-s3]}" "${med[aws-s3]}")   (target >= 1.5)"
-echo "(b) nginx:  pm / aws s3 cp      = $(ratio "${med[pm-http]}" "${med[aws-web]}")   (target >= 2)"
-echo "(b) nginx:  pm / curl -o        = $(ratio "${med[pm-http]}" "${med[curl]}")   (target >= 1.2)"
-echo "pm peak RSS: $((peak_kib / 1024)) MiB   (target < 128)"
+ratio() {
+  local label=$1 a=$2 b=$3 target=$4
+  [ -n "${med[$a]:-}" ] && [ -n "${med[$b]:-}" ] || return 0
+  python3 -c "print(f'$label = {${med[$a]}/${med[$b]}:.2f}   (target >= $target)')"
+}
+ratio "(a) s3rver: pm / aws s3 cp     " pm-s3 aws-s3 1.5
+ratio "(b) nginx:  pm / aws s3 cp     " pm-http aws-web 2
+ratio "(b) nginx:  pm / curl -o       " pm-http curl 1.2
+[ -n "${peak_kib:-}" ] && echo "pm peak RSS: $((peak_kib / 1024)) MiB   (target < 128)"
