@@ -16,7 +16,8 @@
 
 use crate::error::PmError;
 use crate::image::validate::{
-    ArchiveStream, EntryChecker, Limits, Policy, Violation, display_path, open_archive, rule,
+    ArchiveStream, EntryChecker, Limits, Policy, Violation, check_archive_end, display_path,
+    open_archive, rule,
 };
 use crate::progress::Progress;
 use anyhow::{Context as _, Result};
@@ -113,12 +114,14 @@ pub fn unpack_file(
     let mut dirs = Vec::new();
     let mut first_file_done = false;
     let mut violations = Vec::new();
+    let mut stopped = false;
     for entry in tar.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
         let mut found = checker.check_entry(&entry);
         found.extend(unsupported(&entry));
         if checker.must_stop() {
             violations.extend(found);
+            stopped = true;
             break;
         }
         if !found.is_empty() || !violations.is_empty() {
@@ -134,6 +137,13 @@ pub fn unpack_file(
         }
     }
     violations.extend(checker.finish().violations);
+    if !stopped {
+        // The same end-of-archive check as the validator's: trailing data
+        // here means the blob changed since it was validated.
+        let mut stream = tar.into_inner();
+        stream.budget().lift();
+        violations.extend(check_archive_end(&mut stream, limits));
+    }
     if !violations.is_empty() {
         return Err(PmError::UnpackRefused { violations }.into());
     }

@@ -266,6 +266,26 @@ fn the_unpacker_refuses_an_archive_swapped_after_validation() {
 }
 
 #[test]
+fn the_unpacker_refuses_data_appended_after_validation() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let store = pm::image::store::ImageStore::for_state(&sb.state_path());
+    let blob = store.blob_path(digest.trim_start_matches("sha256:"));
+    let mut bytes = std::fs::read(&blob).unwrap();
+    bytes.extend_from_slice(b"appended after the end-of-archive marker");
+    std::fs::write(&blob, bytes).unwrap();
+
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "activate", &digest, "--backend", "dir"]),
+    );
+    assert_eq!((code, error_code(&doc)), (3, "unpack_refused"), "{doc}");
+    assert_eq!(doc["error"]["violations"][0]["rule"], "trailing_garbage");
+    assert!(entries(&volumes(&sb).join("bases")).is_empty());
+    assert!(entries(&volumes(&sb).join("activations")).is_empty());
+}
+
+#[test]
 fn rm_is_refused_while_activated_and_rm_and_gc_remove_unused_bases() {
     let sb = Sandbox::new();
     let digest = validated_example(&sb);
