@@ -89,6 +89,12 @@ fi
 # Tools installed into the repo, found by the tests through PATH.
 export PATH="$tools/bin:$tools/node/node_modules/.bin:$PATH"
 
+log "cargo fmt --check, cargo clippy -D warnings"
+cargo fmt --check
+cargo clippy --locked --all-targets -- -D warnings
+log "type-check for macOS (scripts/check-macos-build.sh)"
+bash scripts/check-macos-build.sh
+
 log "cargo test (unit and end-to-end tests on the host)"
 cargo test --locked --all-targets
 

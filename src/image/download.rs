@@ -366,6 +366,7 @@ impl BufferPool {
 /// Asks the kernel to start writing the part to disk now, without waiting:
 /// the fsync before the image is marked ready then has little left to do,
 /// and dirty pages never pile up to the whole image.
+#[cfg(target_os = "linux")]
 fn start_writeback(file: &File, start: u64, len: u64) {
     // SAFETY: a valid open fd; the call only schedules writeback.
     unsafe {
@@ -377,6 +378,10 @@ fn start_writeback(file: &File, start: u64, len: u64) {
         );
     }
 }
+
+/// Elsewhere the final fsync does all the writing.
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &File, _start: u64, _len: u64) {}
 
 /// 200 ms, 400 ms, … capped at 10 s, with "equal jitter" (half fixed, half
 /// random) so that parts that failed together do not retry together.

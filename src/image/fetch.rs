@@ -293,21 +293,30 @@ fn create_partial(path: &Path, size: u64) -> Result<File> {
         .mode(0o600)
         .open(path)
         .map_err(|e| PmError::io(format!("cannot create {}", path.display()), e))?;
-    if size > 0 {
-        // SAFETY: a valid open fd and non-negative offsets.
-        let rc = unsafe {
-            libc::posix_fallocate(
-                std::os::fd::AsRawFd::as_raw_fd(&file),
-                0,
-                size as libc::off_t,
-            )
-        };
-        if rc != 0 {
-            // Some filesystems cannot preallocate; a sparse file still works.
-            file.set_len(size)?;
-        }
+    if size > 0 && !preallocate(&file, size) {
+        // Some filesystems cannot preallocate; a sparse file still works.
+        file.set_len(size)?;
     }
     Ok(file)
+}
+
+#[cfg(target_os = "linux")]
+fn preallocate(file: &File, size: u64) -> bool {
+    // SAFETY: a valid open fd and non-negative offsets.
+    let rc = unsafe {
+        libc::posix_fallocate(
+            std::os::fd::AsRawFd::as_raw_fd(file),
+            0,
+            size as libc::off_t,
+        )
+    };
+    rc == 0
+}
+
+/// macOS has no posix_fallocate; the sparse file will do.
+#[cfg(not(target_os = "linux"))]
+fn preallocate(_file: &File, _size: u64) -> bool {
+    false
 }
 
 fn fetch_remote(

@@ -6,6 +6,8 @@
 //! every path is resolved by the kernel *inside* the root (`openat2` with
 //! `RESOLVE_IN_ROOT`): `..`, absolute paths and symlinks — including ones the
 //! archive itself created a moment earlier — can never reach outside it.
+//! Where there is no openat2 (macOS), paths are walked one component at a
+//! time with `O_NOFOLLOW` and `..` is refused: stricter, never looser.
 //! Files are created relative to directory descriptors with `O_NOFOLLOW` and
 //! `O_EXCL`, so no step follows a link planted by an earlier entry.
 //!
@@ -28,10 +30,13 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
+#[cfg(target_os = "linux")]
 const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+#[cfg(target_os = "linux")]
 const RESOLVE_IN_ROOT: u64 = 0x10;
 
 /// `struct open_how` for openat2(2).
+#[cfg(target_os = "linux")]
 #[repr(C)]
 struct OpenHow {
     flags: u64,
@@ -321,7 +326,7 @@ fn write_entry(
                 .into_owned();
             let (target_parent, target_name) = split(&target)
                 .ok_or_else(|| anyhow::anyhow!("hardlink {} points at the root", path.display()))?;
-            let tparent = resolve_in_root(root, &target_parent, libc::O_PATH | libc::O_DIRECTORY)?;
+            let tparent = resolve_in_root(root, &target_parent, DIR_HANDLE)?;
             let ctname = CString::new(target_name.as_bytes()).context("NUL in link target")?;
             remove_existing(&parent, &cname)?;
             // SAFETY: valid fds and names; flags 0 never follows a final symlink.
@@ -392,15 +397,16 @@ fn timespec(secs: i64) -> libc::timespec {
     }
 }
 
+/// Flags of a directory descriptor used only as the base of `*at` calls.
+#[cfg(target_os = "linux")]
+const DIR_HANDLE: i32 = libc::O_PATH | libc::O_DIRECTORY;
+#[cfg(not(target_os = "linux"))]
+const DIR_HANDLE: i32 = libc::O_RDONLY | libc::O_DIRECTORY;
+
 fn open_dir_plain(path: &Path) -> Result<OwnedFd> {
     let c = CString::new(path.as_os_str().as_bytes()).context("NUL in path")?;
     // SAFETY: NUL-terminated path.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-        )
-    };
+    let fd = unsafe { libc::open(c.as_ptr(), DIR_HANDLE | libc::O_CLOEXEC) };
     if fd < 0 {
         return Err(std::io::Error::last_os_error())
             .with_context(|| format!("cannot open {}", path.display()));
@@ -411,6 +417,7 @@ fn open_dir_plain(path: &Path) -> Result<OwnedFd> {
 
 /// openat2(root, path, RESOLVE_IN_ROOT): the kernel treats `root` as `/`
 /// for every step, symlinks and `..` included.
+#[cfg(target_os = "linux")]
 fn resolve_in_root(root: &OwnedFd, path: &Path, flags: i32) -> Result<OwnedFd> {
     let text = if path.as_os_str().is_empty() {
         Path::new(".")
@@ -441,10 +448,48 @@ fn resolve_in_root(root: &OwnedFd, path: &Path, flags: i32) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
+/// Without openat2, one component at a time with `O_NOFOLLOW`: a symlink
+/// anywhere on the way fails (ELOOP, ENOTDIR) instead of being followed, and
+/// `..` is refused outright. The validator already rejects writes through
+/// symlinks, so a valid image never needs more.
+#[cfg(not(target_os = "linux"))]
+fn resolve_in_root(root: &OwnedFd, path: &Path, flags: i32) -> Result<OwnedFd> {
+    let mut names = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::Normal(name) => names.push(name),
+            Component::CurDir | Component::RootDir => {}
+            Component::ParentDir | Component::Prefix(_) => {
+                return Err(std::io::Error::from_raw_os_error(libc::EACCES))
+                    .with_context(|| format!("resolving {} inside the root", path.display()));
+            }
+        }
+    }
+    let open_at = |dir: &OwnedFd, name: &std::ffi::OsStr, flags: i32| -> Result<OwnedFd> {
+        let c = CString::new(name.as_bytes()).context("NUL in path")?;
+        // SAFETY: valid fd and NUL-terminated name.
+        let fd = unsafe { libc::openat(dir.as_raw_fd(), c.as_ptr(), flags | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error())
+                .with_context(|| format!("resolving {} inside the root", path.display()));
+        }
+        // SAFETY: openat returned a new descriptor.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    };
+    let Some((last, parents)) = names.split_last() else {
+        return open_at(root, std::ffi::OsStr::new("."), flags);
+    };
+    let mut dir = open_at(root, std::ffi::OsStr::new("."), DIR_HANDLE)?;
+    for name in parents {
+        dir = open_at(&dir, name, DIR_HANDLE | libc::O_NOFOLLOW)?;
+    }
+    open_at(&dir, last, flags | libc::O_NOFOLLOW)
+}
+
 /// Opens the directory `path` inside the root, creating missing components
 /// one at a time (each resolved inside the root).
 fn ensure_dir(root: &OwnedFd, path: &Path) -> Result<OwnedFd> {
-    let dir_flags = libc::O_PATH | libc::O_DIRECTORY;
+    let dir_flags = DIR_HANDLE;
     match resolve_in_root(root, path, dir_flags) {
         Ok(fd) => return Ok(fd),
         Err(e) if not_found(&e) => {}
@@ -486,6 +531,7 @@ mod tests {
 
     /// Even a symlink the validator would have let through cannot carry a
     /// write outside the root: the kernel resolves it inside.
+    #[cfg(target_os = "linux")]
     #[test]
     fn paths_through_escaping_symlinks_stay_inside_the_root() {
         let outside = tempfile::tempdir().unwrap();
@@ -514,5 +560,25 @@ mod tests {
         );
         assert!(root.path().join("made2").is_dir());
         assert!(root.path().join("made3").is_dir());
+    }
+
+    /// Without openat2 the walk refuses instead: no symlink is followed and
+    /// no `..` is taken, so nothing is made outside the root either.
+    #[cfg(not(target_os = "linux"))]
+    #[test]
+    fn paths_through_symlinks_or_dotdot_are_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("abs")).unwrap();
+        let root_fd = open_dir_plain(root.path()).unwrap();
+        for through in ["abs/made", "../../made3"] {
+            assert!(
+                ensure_dir(&root_fd, Path::new(through)).is_err(),
+                "{through}"
+            );
+        }
+        assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
+        ensure_dir(&root_fd, Path::new("plain/dir")).unwrap();
+        assert!(root.path().join("plain/dir").is_dir());
     }
 }

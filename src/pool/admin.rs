@@ -5,8 +5,11 @@ use super::{
     Intent, IntentSpec, PoolRecord, PoolSettings, begin_intent, finish_intent, pool_record,
 };
 use crate::error::PmError;
-use crate::state::{State, now_ms};
+use crate::state::State;
+#[cfg(target_os = "linux")]
+use crate::state::now_ms;
 use anyhow::Result;
+#[cfg(target_os = "linux")]
 use rusqlite::params;
 use serde::Serialize;
 use std::path::{Path, PathBuf};

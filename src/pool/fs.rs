@@ -2,11 +2,11 @@
 //! mountpoints a crashed pm left behind.
 
 use crate::error::PmError;
-use anyhow::{Context as _, Result};
-use std::ffi::CString;
-use std::os::unix::ffi::OsStrExt;
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+#[cfg(target_os = "linux")]
+use {anyhow::Context as _, std::ffi::CString, std::os::unix::ffi::OsStrExt};
 
 /// `mkfs.ext4` on a fresh thin volume; lazy init keeps it fast on a thin
 /// device, where untouched blocks cost nothing.
@@ -41,6 +41,7 @@ pub fn mount_dir(runtime: &Path, pool: &str, thin_id: i64) -> PathBuf {
     runtime.join("mnt").join(format!("{pool}-thin-{thin_id}"))
 }
 
+#[cfg(target_os = "linux")]
 pub fn mount_ext4(device: &Path, target: &Path) -> Result<()> {
     std::fs::create_dir_all(target)
         .map_err(|e| PmError::io(format!("cannot create {}", target.display()), e))?;
@@ -67,16 +68,7 @@ pub fn mount_ext4(device: &Path, target: &Path) -> Result<()> {
 /// Unmounts (if mounted) and removes the mountpoint folder.
 pub fn unmount_and_remove(target: &Path) -> Result<()> {
     if is_mountpoint(target)? {
-        let dir = CString::new(target.as_os_str().as_bytes())?;
-        // SAFETY: NUL-terminated path.
-        if unsafe { libc::umount2(dir.as_ptr(), 0) } != 0 {
-            let err = std::io::Error::last_os_error();
-            // Busy (a process still inside): detach it lazily rather than leak it.
-            // SAFETY: as above.
-            if unsafe { libc::umount2(dir.as_ptr(), libc::MNT_DETACH) } != 0 {
-                return Err(err).with_context(|| format!("unmounting {}", target.display()));
-            }
-        }
+        unmount(target)?;
     }
     match std::fs::remove_dir(target) {
         Ok(()) => Ok(()),
@@ -85,7 +77,30 @@ pub fn unmount_and_remove(target: &Path) -> Result<()> {
     }
 }
 
-/// Mountpoints currently mounted under `dir`.
+#[cfg(target_os = "linux")]
+fn unmount(target: &Path) -> Result<()> {
+    let dir = CString::new(target.as_os_str().as_bytes())?;
+    // SAFETY: NUL-terminated path.
+    if unsafe { libc::umount2(dir.as_ptr(), 0) } != 0 {
+        let err = std::io::Error::last_os_error();
+        // Busy (a process still inside): detach it lazily rather than leak it.
+        // SAFETY: as above.
+        if unsafe { libc::umount2(dir.as_ptr(), libc::MNT_DETACH) } != 0 {
+            return Err(err).with_context(|| format!("unmounting {}", target.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Only thin volumes are mounted, and only on Linux: elsewhere `mounts_under`
+/// finds nothing and this is never reached.
+#[cfg(not(target_os = "linux"))]
+fn unmount(target: &Path) -> Result<()> {
+    anyhow::bail!("cannot unmount {} on this system", target.display())
+}
+
+/// Mountpoints currently mounted under `dir` (none where there is no
+/// /proc/self/mountinfo).
 pub fn mounts_under(dir: &Path) -> Result<Vec<PathBuf>> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     Ok(text

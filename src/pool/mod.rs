@@ -25,7 +25,9 @@ use crate::error::PmError;
 use crate::failpoint;
 use crate::progress::Progress;
 use crate::state::{State, now_ms};
-use anyhow::{Context as _, Result};
+#[cfg(target_os = "linux")]
+use anyhow::Context as _;
+use anyhow::Result;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -347,6 +349,7 @@ pub fn open_intents(state: &State) -> Result<Vec<Intent>> {
 }
 
 /// Takes the next thin id; the counter never goes back.
+#[cfg(target_os = "linux")]
 fn allocate_thin_id(tx: &Transaction<'_>, pool: &str) -> Result<i64> {
     let id: i64 = tx.query_row(
         "UPDATE pools SET next_thin_id = next_thin_id + 1 WHERE name = ?1 RETURNING next_thin_id - 1",
@@ -777,15 +780,18 @@ fn check_space(pool: &thin::ThinPool, settings: &PoolSettings) -> Result<()> {
 }
 
 /// Adds the live device node of a thin activation.
-fn with_device(settings: &PoolSettings, mut a: ActivationRecord) -> Result<ActivationRecord> {
-    #[cfg(target_os = "linux")]
+#[cfg(target_os = "linux")]
+fn with_device(_settings: &PoolSettings, mut a: ActivationRecord) -> Result<ActivationRecord> {
     if a.backend == BackendKind::Thin {
-        let _ = settings;
         let sys = Path::new("/dev/mapper").join(&a.path);
         a.device = dm_devnode(&a.path).or(Some(sys));
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = settings;
+    Ok(a)
+}
+
+/// Only the thin backend has device nodes, and only on Linux.
+#[cfg(not(target_os = "linux"))]
+fn with_device(_settings: &PoolSettings, a: ActivationRecord) -> Result<ActivationRecord> {
     Ok(a)
 }
 
