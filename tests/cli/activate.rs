@@ -4,7 +4,7 @@
 use crate::rootfs::{
     assert_holds_example, hostile_tar, running_as_root, store_image, validated_example,
 };
-use crate::support::{Sandbox, error_code, json_of};
+use crate::support::{Sandbox, error_code, json_of, wait_for_line};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 
@@ -324,7 +324,6 @@ fn rm_is_refused_while_activated_and_rm_and_gc_remove_unused_bases() {
 /// while pool work waits and says for whom.
 #[test]
 fn an_unpack_holds_the_pool_lock_and_leaves_the_state_lock_free() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let sb = Sandbox::new();
     let digest = validated_example(&sb);
@@ -346,12 +345,8 @@ fn an_unpack_holds_the_pool_lock_and_leaves_the_state_lock_free() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut stderr = BufReader::new(unpacking.stderr.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("failpoint activate_during_unpack paused") {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "pm ended early");
-    }
+    let mut stderr = std::io::BufReader::new(unpacking.stderr.take().unwrap());
+    wait_for_line(&mut stderr, "failpoint activate_during_unpack paused");
 
     let other = sb.path().join("other.tar");
     std::fs::write(&other, b"not an archive, but a fetch does not care").unwrap();

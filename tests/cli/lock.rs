@@ -1,8 +1,8 @@
 //! The state lock: waiters name the holder, give up on time, and read-only
 //! commands never wait.
 
-use crate::support::{Sandbox, error_code, json_of};
-use std::io::{BufRead, BufReader};
+use crate::support::{Sandbox, error_code, json_of, wait_for_line};
+use std::io::BufReader;
 use std::process::{Child, ChildStderr, Stdio};
 
 /// A `pm state prune` that holds the lock until its stdin is closed.
@@ -38,19 +38,6 @@ impl Holder {
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
         assert!(status.success(), "holder failed: {rest}");
-    }
-}
-
-fn wait_for_line(reader: &mut impl BufRead, needle: &str) -> String {
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        let n = reader.read_line(&mut line).unwrap();
-        assert!(n > 0, "stream ended before {needle:?}; saw: {seen}");
-        seen.push_str(&line);
-        if line.contains(needle) {
-            return line;
-        }
     }
 }
 

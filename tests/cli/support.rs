@@ -80,3 +80,19 @@ pub fn error_code(doc: &Value) -> &str {
     assert!(err.get("hint").is_some(), "error has a hint field: {doc}");
     err["code"].as_str().expect("error.code is a string")
 }
+
+/// Reads `reader` (a child's stderr) line by line until a line contains
+/// `needle`, and returns everything read so far. Fails if the stream ends
+/// first: the test synchronises on what pm prints, never on time.
+pub fn wait_for_line(reader: &mut impl std::io::BufRead, needle: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).expect("read stderr");
+        assert!(n > 0, "stream ended before {needle:?}; saw: {seen}");
+        seen.push_str(&line);
+        if line.contains(needle) {
+            return seen;
+        }
+    }
+}

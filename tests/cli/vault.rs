@@ -8,9 +8,9 @@
 use crate::bw_fixture::{
     AUTHKEY, AUTHKEY_ID, AUTHKEY_OLD, BwFixture, DUP_IDS, GITHUB_PASSWORD, MASTER_PASSWORD, SERVER,
 };
-use crate::support::{Sandbox, error_code, json_of};
+use crate::support::{Sandbox, error_code, json_of, wait_for_line};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -606,20 +606,6 @@ fn concurrent_unlocks_share_one_session() {
             cmd.env(k, v);
         }
         cmd.spawn().unwrap()
-    };
-    let wait_for_line = |stderr: &mut BufReader<std::process::ChildStderr>, needle: &str| {
-        let mut seen = String::new();
-        loop {
-            let mut line = String::new();
-            assert!(
-                stderr.read_line(&mut line).unwrap() > 0,
-                "no {needle:?} in: {seen}"
-            );
-            seen.push_str(&line);
-            if line.contains(needle) {
-                return seen;
-            }
-        }
     };
 
     // The first holds the unlock lock, paused just after starting bw unlock.
