@@ -439,13 +439,17 @@ pub fn activate(
     }
     let id = new_activation_id();
     let name = request.name.unwrap_or(&id).to_string();
+    let job = ActivationJob {
+        settings,
+        request: &request,
+        unpacker,
+        progress,
+        id: &id,
+        name: &name,
+    };
     let (activation, base_created) = match backend {
-        BackendKind::Dir => {
-            dir_activate(state, settings, &request, unpacker, progress, &id, &name)?
-        }
-        BackendKind::Thin => {
-            thin_activate(state, settings, &request, unpacker, progress, &id, &name)?
-        }
+        BackendKind::Dir => dir_activate(state, &job)?,
+        BackendKind::Thin => thin_activate(state, &job)?,
     };
     Ok(Activated {
         activation,
@@ -495,15 +499,26 @@ fn hex_of(digest: &str) -> &str {
     digest.strip_prefix("sha256:").unwrap_or(digest)
 }
 
-fn dir_activate(
-    state: &mut State,
-    settings: &PoolSettings,
-    request: &ActivateRequest<'_>,
-    unpacker: &dyn Unpacker,
-    progress: &dyn Progress,
-    id: &str,
-    name: &str,
-) -> Result<(ActivationRecord, bool)> {
+/// One new activation, whichever the backend.
+#[derive(Clone, Copy)]
+struct ActivationJob<'a> {
+    settings: &'a PoolSettings,
+    request: &'a ActivateRequest<'a>,
+    unpacker: &'a dyn Unpacker,
+    progress: &'a dyn Progress,
+    id: &'a str,
+    name: &'a str,
+}
+
+fn dir_activate(state: &mut State, job: &ActivationJob<'_>) -> Result<(ActivationRecord, bool)> {
+    let ActivationJob {
+        settings,
+        request,
+        unpacker,
+        progress,
+        id,
+        name,
+    } = *job;
     let root = &settings.dir_root;
     crate::state::create_private_dir(&dir::bases_dir(root))?;
     crate::state::create_private_dir(&dir::activations_dir(root))?;
@@ -600,15 +615,7 @@ fn dir_activate(
 }
 
 #[cfg(not(target_os = "linux"))]
-fn thin_activate(
-    _: &mut State,
-    _: &PoolSettings,
-    _: &ActivateRequest<'_>,
-    _: &dyn Unpacker,
-    _: &dyn Progress,
-    _: &str,
-    _: &str,
-) -> Result<(ActivationRecord, bool)> {
+fn thin_activate(_: &mut State, _: &ActivationJob<'_>) -> Result<(ActivationRecord, bool)> {
     Err(PmError::DeviceMapperUnavailable {
         reason: "not Linux".to_string(),
     }
@@ -616,15 +623,15 @@ fn thin_activate(
 }
 
 #[cfg(target_os = "linux")]
-fn thin_activate(
-    state: &mut State,
-    settings: &PoolSettings,
-    request: &ActivateRequest<'_>,
-    unpacker: &dyn Unpacker,
-    progress: &dyn Progress,
-    id: &str,
-    name: &str,
-) -> Result<(ActivationRecord, bool)> {
+fn thin_activate(state: &mut State, job: &ActivationJob<'_>) -> Result<(ActivationRecord, bool)> {
+    let ActivationJob {
+        settings,
+        request,
+        unpacker,
+        progress,
+        id,
+        name,
+    } = *job;
     let record = pool_record(state, &settings.name)?.ok_or(PmError::NoPool)?;
     let pool = thin::ThinPool::open(&record)?;
     let mut base_created = false;
