@@ -171,12 +171,17 @@ pub struct BwFixture {
 impl BwFixture {
     /// Logged in and locked: unlock needs [`MASTER_PASSWORD`].
     pub fn locked(dir: &Path) -> BwFixture {
-        write_account(dir, None)
+        write_account(dir, None, Plan::Premium)
     }
 
     /// Logged in and unlocked for the returned session key.
     pub fn unlocked(dir: &Path) -> BwFixture {
-        write_account(dir, Some(random::<64>()))
+        write_account(dir, Some(random::<64>()), Plan::Premium)
+    }
+
+    /// Unlocked, on a free account: bw refuses TOTP codes.
+    pub fn unlocked_free(dir: &Path) -> BwFixture {
+        write_account(dir, Some(random::<64>()), Plan::Free)
     }
 
     /// An empty data directory: bw creates `data.json` on first use and
@@ -190,7 +195,14 @@ impl BwFixture {
     }
 }
 
-fn write_account(dir: &Path, session: Option<[u8; 64]>) -> BwFixture {
+/// The account's plan, which decides whether `bw get totp` answers.
+#[derive(PartialEq)]
+enum Plan {
+    Free,
+    Premium,
+}
+
+fn write_account(dir: &Path, session: Option<[u8; 64]>, plan: Plan) -> BwFixture {
     std::fs::create_dir_all(dir).expect("create fixture dir");
     let user_key = random::<64>();
     let master_key = master_key(MASTER_PASSWORD, EMAIL, KDF_ITERATIONS);
@@ -232,7 +244,7 @@ fn write_account(dir: &Path, session: Option<[u8; 64]>) -> BwFixture {
     // Premium, so `bw get totp` answers (it refuses free accounts).
     data.insert(
         user("billing_accountProfile"),
-        json!({"hasPremiumPersonally": true, "hasPremiumFromAnyOrganization": false}),
+        json!({"hasPremiumPersonally": plan == Plan::Premium, "hasPremiumFromAnyOrganization": false}),
     );
     data.insert(user("sync_lastSync"), json!("2026-11-21T23:32:53.000Z"));
     data.insert(user("folder_folders"), json!({}));

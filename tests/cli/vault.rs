@@ -62,10 +62,19 @@ impl VaultSandbox {
 
     /// Unlocked, with the session already in pm's cache.
     fn unlocked() -> VaultSandbox {
-        let vs = VaultSandbox::new(BwFixture::unlocked);
+        VaultSandbox::with_cached_session(BwFixture::unlocked)
+    }
+
+    fn with_cached_session(make: fn(&Path) -> BwFixture) -> VaultSandbox {
+        let vs = VaultSandbox::new(make);
         let session = vs.fixture.session.clone().expect("unlocked fixture");
         vs.cache_session(&session);
         vs
+    }
+
+    /// Unlocked like `unlocked`, on a free (not premium) account.
+    fn unlocked_free() -> VaultSandbox {
+        VaultSandbox::with_cached_session(BwFixture::unlocked_free)
     }
 
     fn unauthenticated() -> VaultSandbox {
@@ -578,6 +587,25 @@ fn unlock_prompts_for_the_password_when_stdin_is_a_terminal() {
 fn write_bench_fixture() {
     let dir = std::env::var_os("PM_BENCH_FIXTURE_DIR").expect("PM_BENCH_FIXTURE_DIR");
     BwFixture::locked(Path::new(&dir));
+}
+
+#[test]
+fn a_totp_code_on_a_free_account_is_a_precondition_error() {
+    let vs = VaultSandbox::unlocked_free();
+    let (doc, code) = vs.vault_json(&["get", "github.com", "--field", "totp"]);
+    assert_eq!(
+        (code, error_code(&doc)),
+        (9, "vault_premium_required"),
+        "{doc}"
+    );
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("premium")),
+        "{doc}"
+    );
+    // The other fields of the same item still answer.
+    assert_eq!(vs.get_value("github.com", "password"), GITHUB_PASSWORD);
 }
 
 #[test]
