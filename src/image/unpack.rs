@@ -122,7 +122,7 @@ pub fn unpack_file(
     let mut stopped = false;
     for entry in tar.entries().map_err(corrupt)? {
         let mut entry = entry.map_err(corrupt)?;
-        let mut found = checker.check_entry(&entry);
+        let mut found = checker.check_entry(&mut entry);
         found.extend(unsupported(&entry));
         if checker.must_stop() {
             violations.extend(found);

@@ -175,6 +175,19 @@ fn hostile_cases() -> Vec<Case> {
             Some("ok\\0/../../x"),
         ),
         case(
+            "pax_sparse_name_traversal",
+            tar(|t| {
+                t.pax_record(&[
+                    ("GNU.sparse.major", b"1"),
+                    ("GNU.sparse.minor", b"0"),
+                    ("GNU.sparse.name", b"../../etc/cron.d/evil"),
+                ]);
+                t.file("GNUSparseFile.0/evil", b"x");
+            }),
+            "path_traversal",
+            Some("../../etc/cron.d/evil"),
+        ),
+        case(
             "gnu_longname_traversal",
             gnu(|t| {
                 t.file(&deep_dotdot, b"x");

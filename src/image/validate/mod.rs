@@ -254,9 +254,9 @@ pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> 
         let mut ended = true;
         for item in entries {
             match item {
-                Ok(entry) => {
+                Ok(mut entry) => {
                     last_path = display_path(&entry.path_bytes());
-                    report.violations.extend(checker.check_entry(&entry));
+                    report.violations.extend(checker.check_entry(&mut entry));
                     if checker.must_stop() {
                         ended = false;
                         break;

@@ -128,7 +128,8 @@ impl EntryChecker {
 
     /// Checks one entry against every rule, updating the model of the
     /// tree; returns this entry's violations (empty when it is fine).
-    pub fn check_entry<R: Read>(&mut self, entry: &tar::Entry<'_, R>) -> Vec<Violation> {
+    pub fn check_entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Vec<Violation> {
+        let sparse_name = pax_record(entry, b"GNU.sparse.name");
         let header = entry.header();
         let path = entry.path_bytes();
         let link = entry.link_name_bytes();
@@ -137,14 +138,39 @@ impl EntryChecker {
         } else {
             entry.size()
         };
-        self.check(EntryFacts {
+        let mut found = self.check(EntryFacts {
             path: &path,
             link: link.as_deref(),
             kind: header.entry_type(),
             mode: header.mode().ok(),
             size: entry.size(),
             stored_size,
-        })
+        });
+        if let Some(name) = sparse_name {
+            found.extend(self.check_sparse_name(&path, &name));
+        }
+        found
+    }
+
+    /// A PAX sparse file (GNU formats 0.1 and 1.0) carries its real name in a
+    /// `GNU.sparse.name` record, and GNU tar extracts to that name, not to
+    /// the header's placeholder. The tar crate (and so pm's unpacker) uses
+    /// the placeholder; another extractor would not, so the real name gets
+    /// the same name checks, reported under it.
+    fn check_sparse_name(&self, placeholder: &[u8], name: &[u8]) -> Vec<Violation> {
+        let shown = display_path(name);
+        let mut found = Vec::new();
+        self.check_member_name(name, &mut |rule, detail| {
+            found.push(Violation::new(
+                rule,
+                &shown,
+                format!(
+                    "{detail} (the GNU.sparse.name of {})",
+                    display_path(placeholder)
+                ),
+            ));
+        });
+        found
     }
 
     /// [`EntryChecker::check_entry`] on facts already taken from an entry.
@@ -557,6 +583,20 @@ fn kind_name(kind: NodeKind) -> &'static str {
         NodeKind::Symlink => "symlink",
         NodeKind::Special => "device or FIFO",
     }
+}
+
+/// The value of the PAX record `key` that applies to `entry`, if any. Not
+/// asked of a global PAX header itself, whose records are its (unchecked,
+/// possibly huge) data: the crate would read it all into memory.
+fn pax_record<R: Read>(entry: &mut tar::Entry<'_, R>, key: &[u8]) -> Option<Vec<u8>> {
+    if entry.header().entry_type().is_pax_global_extensions() {
+        return None;
+    }
+    let records = entry.pax_extensions().ok()??;
+    records
+        .flatten()
+        .find(|r| r.key_bytes() == key)
+        .map(|r| r.value_bytes().to_vec())
 }
 
 #[cfg(test)]
