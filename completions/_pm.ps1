@@ -59,7 +59,8 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the images in the store, newest first')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one image: id, digest, size, path, sources')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one image: id, digest, size, path, sources, verdict, activations')
+            [CompletionResult]::new('activations', 'activations', [CompletionResultType]::ParameterValue, 'List activations (both backends): name, image, backend, device or path, created')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove an image from the store (refused while something uses it)')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove interrupted downloads older than a threshold and unreferenced blobs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check an image as hostile input, in one streaming pass; list every violation')
@@ -107,6 +108,23 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             break
         }
         'pm;image;show' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;image;activations' {
+            [CompletionResult]::new('--image', '--image', [CompletionResultType]::ParameterName, 'Only the activations of this image (short id, digest or source)')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
@@ -205,6 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
             [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Fail with not_found (exit 4) when there is no such activation')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
@@ -219,7 +238,8 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
         'pm;image;help' {
             [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the images in the store, newest first')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one image: id, digest, size, path, sources')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one image: id, digest, size, path, sources, verdict, activations')
+            [CompletionResult]::new('activations', 'activations', [CompletionResultType]::ParameterValue, 'List activations (both backends): name, image, backend, device or path, created')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove an image from the store (refused while something uses it)')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove interrupted downloads older than a threshold and unreferenced blobs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check an image as hostile input, in one streaming pass; list every violation')
@@ -235,6 +255,9 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             break
         }
         'pm;image;help;show' {
+            break
+        }
+        'pm;image;help;activations' {
             break
         }
         'pm;image;help;rm' {
@@ -653,7 +676,8 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
         'pm;help;image' {
             [CompletionResult]::new('fetch', 'fetch', [CompletionResultType]::ParameterValue, 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the images in the store, newest first')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one image: id, digest, size, path, sources')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one image: id, digest, size, path, sources, verdict, activations')
+            [CompletionResult]::new('activations', 'activations', [CompletionResultType]::ParameterValue, 'List activations (both backends): name, image, backend, device or path, created')
             [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove an image from the store (refused while something uses it)')
             [CompletionResult]::new('gc', 'gc', [CompletionResultType]::ParameterValue, 'Remove interrupted downloads older than a threshold and unreferenced blobs')
             [CompletionResult]::new('validate', 'validate', [CompletionResultType]::ParameterValue, 'Check an image as hostile input, in one streaming pass; list every violation')
@@ -668,6 +692,9 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             break
         }
         'pm;help;image;show' {
+            break
+        }
+        'pm;help;image;activations' {
             break
         }
         'pm;help;image;rm' {

@@ -76,6 +76,9 @@ _pm() {
             pm__subcmd__help__subcmd__image,activate)
                 cmd="pm__subcmd__help__subcmd__image__subcmd__activate"
                 ;;
+            pm__subcmd__help__subcmd__image,activations)
+                cmd="pm__subcmd__help__subcmd__image__subcmd__activations"
+                ;;
             pm__subcmd__help__subcmd__image,deactivate)
                 cmd="pm__subcmd__help__subcmd__image__subcmd__deactivate"
                 ;;
@@ -133,6 +136,9 @@ _pm() {
             pm__subcmd__image,activate)
                 cmd="pm__subcmd__image__subcmd__activate"
                 ;;
+            pm__subcmd__image,activations)
+                cmd="pm__subcmd__image__subcmd__activations"
+                ;;
             pm__subcmd__image,deactivate)
                 cmd="pm__subcmd__image__subcmd__deactivate"
                 ;;
@@ -159,6 +165,9 @@ _pm() {
                 ;;
             pm__subcmd__image__subcmd__help,activate)
                 cmd="pm__subcmd__image__subcmd__help__subcmd__activate"
+                ;;
+            pm__subcmd__image__subcmd__help,activations)
+                cmd="pm__subcmd__image__subcmd__help__subcmd__activations"
                 ;;
             pm__subcmd__image__subcmd__help,deactivate)
                 cmd="pm__subcmd__image__subcmd__help__subcmd__deactivate"
@@ -507,7 +516,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__help__subcmd__image)
-            opts="fetch list show rm gc validate activate deactivate"
+            opts="fetch list show activations rm gc validate activate deactivate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -521,6 +530,20 @@ _pm() {
             return 0
             ;;
         pm__subcmd__help__subcmd__image__subcmd__activate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__image__subcmd__activations)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -829,7 +852,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version fetch list show rm gc validate activate deactivate help"
+            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version fetch list show activations rm gc validate activate deactivate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -896,8 +919,42 @@ _pm() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pm__subcmd__image__subcmd__activations)
+            opts="-v -q -h -V --image --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pm__subcmd__image__subcmd__deactivate)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --strict --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1011,7 +1068,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__help)
-            opts="fetch list show rm gc validate activate deactivate help"
+            opts="fetch list show activations rm gc validate activate deactivate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1025,6 +1082,20 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__help__subcmd__activate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__image__subcmd__help__subcmd__activations)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

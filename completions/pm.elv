@@ -55,7 +55,8 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand --version 'Print version'
             cand fetch 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
             cand list 'List the images in the store, newest first'
-            cand show 'Show one image: id, digest, size, path, sources'
+            cand show 'Show one image: id, digest, size, path, sources, verdict, activations'
+            cand activations 'List activations (both backends): name, image, backend, device or path, created'
             cand rm 'Remove an image from the store (refused while something uses it)'
             cand gc 'Remove interrupted downloads older than a threshold and unreferenced blobs'
             cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
@@ -100,6 +101,22 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand --version 'Print version'
         }
         &'pm;image;show'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;image;activations'= {
+            cand --image 'Only the activations of this image (short id, digest or source)'
             cand --state 'The SQLite state file [env: PM_STATE]'
             cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
             cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
@@ -193,6 +210,7 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
             cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
             cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --strict 'Fail with not_found (exit 4) when there is no such activation'
             cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
@@ -206,7 +224,8 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;image;help'= {
             cand fetch 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
             cand list 'List the images in the store, newest first'
-            cand show 'Show one image: id, digest, size, path, sources'
+            cand show 'Show one image: id, digest, size, path, sources, verdict, activations'
+            cand activations 'List activations (both backends): name, image, backend, device or path, created'
             cand rm 'Remove an image from the store (refused while something uses it)'
             cand gc 'Remove interrupted downloads older than a threshold and unreferenced blobs'
             cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
@@ -219,6 +238,8 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;image;help;list'= {
         }
         &'pm;image;help;show'= {
+        }
+        &'pm;image;help;activations'= {
         }
         &'pm;image;help;rm'= {
         }
@@ -592,7 +613,8 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;help;image'= {
             cand fetch 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
             cand list 'List the images in the store, newest first'
-            cand show 'Show one image: id, digest, size, path, sources'
+            cand show 'Show one image: id, digest, size, path, sources, verdict, activations'
+            cand activations 'List activations (both backends): name, image, backend, device or path, created'
             cand rm 'Remove an image from the store (refused while something uses it)'
             cand gc 'Remove interrupted downloads older than a threshold and unreferenced blobs'
             cand validate 'Check an image as hostile input, in one streaming pass; list every violation'
@@ -604,6 +626,8 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;help;image;list'= {
         }
         &'pm;help;image;show'= {
+        }
+        &'pm;help;image;activations'= {
         }
         &'pm;help;image;rm'= {
         }

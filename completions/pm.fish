@@ -41,25 +41,26 @@ complete -c pm -n "__fish_pm_needs_command" -f -a "config" -d 'Show the effectiv
 complete -c pm -n "__fish_pm_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pm -n "__fish_pm_needs_command" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
 complete -c pm -n "__fish_pm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -s q -l quiet -d 'Less output on stderr: only errors'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -s h -l help -d 'Print help'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -s V -l version -d 'Print version'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "fetch" -d 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "list" -d 'List the images in the store, newest first'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "show" -d 'Show one image: id, digest, size, path, sources'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "rm" -d 'Remove an image from the store (refused while something uses it)'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "gc" -d 'Remove interrupted downloads older than a threshold and unreferenced blobs'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "validate" -d 'Check an image as hostile input, in one streaming pass; list every violation'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "activate" -d 'Make a validated image usable: a thin snapshot (or a directory copy) of its base volume'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "deactivate" -d 'Remove an activation\'s snapshot or copy'
-complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show rm gc validate activate deactivate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "fetch" -d 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "list" -d 'List the images in the store, newest first'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "show" -d 'Show one image: id, digest, size, path, sources, verdict, activations'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "activations" -d 'List activations (both backends): name, image, backend, device or path, created'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "rm" -d 'Remove an image from the store (refused while something uses it)'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "gc" -d 'Remove interrupted downloads older than a threshold and unreferenced blobs'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "validate" -d 'Check an image as hostile input, in one streaming pass; list every violation'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "activate" -d 'Make a validated image usable: a thin snapshot (or a directory copy) of its base volume'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "deactivate" -d 'Remove an activation\'s snapshot or copy'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -l sha256 -d 'Expected digest (sha256:HEX or HEX); a mismatch discards the download' -r
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -l max-size -d 'Refuse objects larger than this (e.g. 8GiB) [config: image.max_size]' -r
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -l endpoint-url -d 'S3 endpoint of an S3-compatible store; path-style [config: image.endpoint_url, env: AWS_ENDPOINT_URL]' -r
@@ -96,6 +97,17 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l image -d 'Only the activations of this image (short id, digest or source)' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -s V -l version -d 'Print version'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
@@ -157,6 +169,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -l strict -d 'Fail with not_found (exit 4) when there is no such activation'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -s q -l quiet -d 'Less output on stderr: only errors'
@@ -164,7 +177,8 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -s V -l version -d 'Print version'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "fetch" -d 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the images in the store, newest first'
-complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one image: id, digest, size, path, sources'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one image: id, digest, size, path, sources, verdict, activations'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "activations" -d 'List activations (both backends): name, image, backend, device or path, created'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "rm" -d 'Remove an image from the store (refused while something uses it)'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "gc" -d 'Remove interrupted downloads older than a threshold and unreferenced blobs'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from help" -f -a "validate" -d 'Check an image as hostile input, in one streaming pass; list every violation'
@@ -402,7 +416,8 @@ complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcomma
 complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "fetch" -d 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "list" -d 'List the images in the store, newest first'
-complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "show" -d 'Show one image: id, digest, size, path, sources'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "show" -d 'Show one image: id, digest, size, path, sources, verdict, activations'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "activations" -d 'List activations (both backends): name, image, backend, device or path, created'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "rm" -d 'Remove an image from the store (refused while something uses it)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "gc" -d 'Remove interrupted downloads older than a threshold and unreferenced blobs'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "validate" -d 'Check an image as hostile input, in one streaming pass; list every violation'

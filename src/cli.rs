@@ -7,7 +7,7 @@ use crate::commands;
 use crate::config::{FlagValues, Value};
 use crate::error::EXIT_CODE_TABLE;
 use crate::logging::LogFormat;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser};
 use std::path::PathBuf;
 
 const ABOUT: &str =
@@ -20,7 +20,7 @@ pub struct Cli {
     pub global: GlobalArgs,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub command: commands::Command,
 }
 
 /// Options every command takes. Each is also settable by a `PM_*`
@@ -91,22 +91,6 @@ impl GlobalArgs {
         }
         flags
     }
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Fetch, validate and activate root-filesystem images
-    Image(commands::image::ImageArgs),
-    /// The device-mapper thin pool that activations live on
-    Pool(commands::pool::PoolArgs),
-    /// Inspect and maintain the shared state file
-    State(commands::state::StateArgs),
-    /// Show the effective configuration
-    Config(commands::config::ConfigArgs),
-    /// Print a shell completion script
-    Completions(commands::completions::CompletionsArgs),
-    /// Read secrets from a Bitwarden vault through the bw CLI
-    Vault(commands::vault::VaultArgs),
 }
 
 /// The clap command, for completion and man page generation.

@@ -1,21 +1,21 @@
 //! Dynamic shell completion of values that live in the state: image ids,
 //! activation names, recorded command names. Shells call `pm` with
 //! `COMPLETE=<shell>` set (see `main`), clap_complete routes the request to
-//! these functions, and they read the state without locking or writing.
+//! these functions, and they read the state through the read-only handle:
+//! no lock, no write, no migration, nothing created.
 
 use crate::config::{Config, Environment};
 use crate::image::store::ImageStore;
-use crate::state::State;
+use crate::state::ReadState;
 use clap_complete::engine::CompletionCandidate;
 use std::ffi::OsStr;
 
 /// The state named by the environment and config file (a completion request
-/// carries no parsed flags). `None` when there is no state yet: completing
-/// must never create one.
-fn existing_state() -> Option<State> {
+/// carries no parsed flags), read-only.
+fn existing_state() -> Option<(ReadState, ImageStore)> {
     let config = Config::load(&Default::default(), Environment::capture()).ok()?;
-    let path = config.state_path();
-    path.exists().then(|| State::open(&path).ok()).flatten()
+    let state = ReadState::open(&config.state_path()).ok()?;
+    Some((state, ImageStore::new(&config.paths())))
 }
 
 fn matching(current: &OsStr, values: Vec<(String, Option<String>)>) -> Vec<CompletionCandidate> {
@@ -31,10 +31,9 @@ fn matching(current: &OsStr, values: Vec<(String, Option<String>)>) -> Vec<Compl
 
 /// Stored images by short id, each with its most recent source as help.
 pub fn image_refs(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(state) = existing_state() else {
+    let Some((state, store)) = existing_state() else {
         return Vec::new();
     };
-    let store = ImageStore::for_state(state.path());
     let images = store.list(&state).unwrap_or_default();
     matching(
         current,
@@ -47,23 +46,22 @@ pub fn image_refs(current: &OsStr) -> Vec<CompletionCandidate> {
 
 /// Activation names.
 pub fn activation_names(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(state) = existing_state() else {
+    let Some((state, _)) = existing_state() else {
         return Vec::new();
     };
-    let names = state
-        .reader()
-        .prepare("SELECT name, backend FROM activations ORDER BY name")
-        .and_then(|mut stmt| {
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, Option<String>>(1)?)))?
-                .collect::<rusqlite::Result<Vec<_>>>()
-        })
-        .unwrap_or_default();
+    let mut names: Vec<(String, Option<String>)> = state
+        .activations()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.name, Some(a.backend.as_str().to_string())))
+        .collect();
+    names.sort();
     matching(current, names)
 }
 
 /// Command names recorded in the history.
 pub fn history_commands(current: &OsStr) -> Vec<CompletionCandidate> {
-    let Some(state) = existing_state() else {
+    let Some((state, _)) = existing_state() else {
         return Vec::new();
     };
     let commands = state.history_commands().unwrap_or_default();

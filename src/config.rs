@@ -34,265 +34,198 @@ pub struct KeyDef {
     pub key: &'static str,
     /// The environment variable that sets it.
     pub env: &'static str,
+    /// A second variable read when the first is unset (a standard one such
+    /// as `AWS_ENDPOINT_URL`), so `config show` reports it too.
+    pub alias: Option<&'static str>,
     pub kind: Kind,
     /// The default, computed from the [`Environment`] (some depend on uid or XDG).
     pub default: fn(&Environment) -> Value,
     pub doc: &'static str,
 }
 
-/// Every key pm understands. Later features add theirs here, so `config show`
-/// and the README table stay complete.
-pub static KEYS: &[KeyDef] = &[
-    KeyDef {
-        key: "json",
-        env: "PM_JSON",
-        kind: Kind::Bool,
-        default: |_| Value::Bool(false),
-        doc: "print exactly one JSON document on stdout",
-    },
-    KeyDef {
-        key: "state",
-        env: "PM_STATE",
-        kind: Kind::Str,
-        default: |env| Value::Str(env.default_state_path().display().to_string()),
-        doc: "the SQLite state file; the lock file lives beside it",
-    },
-    KeyDef {
-        key: "lock_timeout",
-        env: "PM_LOCK_TIMEOUT",
-        kind: Kind::Int,
-        default: |_| Value::Int(60),
-        doc: "seconds a mutating command waits for the state lock (0 = fail at once)",
-    },
-    KeyDef {
-        key: "verbosity",
-        env: "PM_VERBOSITY",
-        kind: Kind::Int,
-        default: |_| Value::Int(0),
-        doc: "log detail on stderr: -1 errors only, 0 warnings, 1 info, 2 debug, 3 trace",
-    },
-    KeyDef {
-        key: "log_format",
-        env: "PM_LOG_FORMAT",
-        kind: Kind::Choice(&["text", "json"]),
-        default: |_| Value::Str("text".to_string()),
-        doc: "format of the logs on stderr",
-    },
+/// The typed handle of a key: `config.bytes(key::IMAGE_MAX_SIZE)`. Handles
+/// are generated with [`KEYS`] by `keys!`, so a misspelt key does not
+/// compile and a handle always names a declared key of its kind.
+pub struct Key<K> {
+    name: &'static str,
+    kind: std::marker::PhantomData<K>,
+}
+
+impl<K> Key<K> {
+    const fn new(name: &'static str) -> Key<K> {
+        Key {
+            name,
+            kind: std::marker::PhantomData,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl<K> Clone for Key<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K> Copy for Key<K> {}
+
+/// The kinds of [`Key`], as types.
+pub mod kinds {
+    pub enum Bool {}
+    pub enum Int {}
+    pub enum Bytes {}
+    pub enum Str {}
+    pub enum Choice {}
+}
+
+/// Declares [`KEYS`] and, for each, a typed constant in [`key`].
+macro_rules! keys {
+    ($(
+        $konst:ident : $kind:ident $([$($word:literal),+])? = $key:literal,
+            env $env:literal $(, alias $alias:literal)?,
+            default $default:expr,
+            $doc:literal;
+    )*) => {
+        /// Every key pm understands (see the `keys!` invocation below).
+        pub static KEYS: &[KeyDef] = &[$(
+            KeyDef {
+                key: $key,
+                env: $env,
+                alias: keys!(@alias $($alias)?),
+                kind: keys!(@kind $kind $([$($word),+])?),
+                default: $default,
+                doc: $doc,
+            },
+        )*];
+
+        /// Typed handles of every key in [`KEYS`].
+        pub mod key {
+            use super::{Key, kinds};
+            $( pub const $konst: Key<kinds::$kind> = Key::new($key); )*
+        }
+    };
+    (@alias) => { None };
+    (@alias $alias:literal) => { Some($alias) };
+    (@kind Choice [$($word:literal),+]) => { Kind::Choice(&[$($word),+]) };
+    (@kind $kind:ident) => { Kind::$kind };
+}
+
+// Every key pm understands, each with its typed handle in `key`. Later
+// features add theirs here, so `config show` and the README table stay
+// complete.
+keys! {
+    JSON: Bool = "json", env "PM_JSON",
+        default |_| Value::Bool(false),
+        "print exactly one JSON document on stdout";
+    STATE: Str = "state", env "PM_STATE",
+        default |env| Value::Str(env.default_state_path().display().to_string()),
+        "the SQLite state file; the lock file lives beside it";
+    LOCK_TIMEOUT: Int = "lock_timeout", env "PM_LOCK_TIMEOUT",
+        default |_| Value::Int(60),
+        "seconds a mutating command waits for the state lock (0 = fail at once)";
+    VERBOSITY: Int = "verbosity", env "PM_VERBOSITY",
+        default |_| Value::Int(0),
+        "log detail on stderr: -1 errors only, 0 warnings, 1 info, 2 debug, 3 trace";
+    LOG_FORMAT: Choice["text", "json"] = "log_format", env "PM_LOG_FORMAT",
+        default |_| Value::Str("text".to_string()),
+        "format of the logs on stderr";
     // vault: the Bitwarden CLI.
-    KeyDef {
-        key: "vault.bw_path",
-        env: "PM_VAULT_BW_PATH",
-        kind: Kind::Str,
-        default: |_| Value::Str("bw".to_string()),
-        doc: "the Bitwarden CLI: a path, or a name looked up in PATH",
-    },
-    KeyDef {
-        key: "vault.data_dir",
-        env: "PM_VAULT_DATA_DIR",
-        kind: Kind::Str,
-        default: |_| Value::Str(String::new()),
-        doc: "bw's data directory (BITWARDENCLI_APPDATA_DIR); empty = bw's own default",
-    },
-    KeyDef {
-        key: "vault.password_file",
-        env: "PM_VAULT_PASSWORD_FILE",
-        kind: Kind::Str,
-        default: |_| Value::Str(String::new()),
-        doc: "file whose first line is the master password (for headless unlock)",
-    },
-    KeyDef {
-        key: "vault.password_env",
-        env: "PM_VAULT_PASSWORD_ENV",
-        kind: Kind::Str,
-        default: |_| Value::Str(String::new()),
-        doc: "name of the environment variable that holds the master password",
-    },
-    KeyDef {
-        key: "vault.session_dir",
-        env: "PM_VAULT_SESSION_DIR",
-        kind: Kind::Str,
-        default: |env| Value::Str(env.runtime_dir().display().to_string()),
-        doc: "owner-only directory of the cached bw session (default: the runtime directory)",
-    },
-    KeyDef {
-        key: "vault.timeout",
-        env: "PM_VAULT_TIMEOUT",
-        kind: Kind::Int,
-        default: |_| Value::Int(60),
-        doc: "seconds one bw call may take before pm kills it (bw needs 1-5 s, more under load)",
-    },
+    VAULT_BW_PATH: Str = "vault.bw_path", env "PM_VAULT_BW_PATH",
+        default |_| Value::Str("bw".to_string()),
+        "the Bitwarden CLI: a path, or a name looked up in PATH";
+    VAULT_DATA_DIR: Str = "vault.data_dir", env "PM_VAULT_DATA_DIR",
+        default |_| Value::Str(String::new()),
+        "bw's data directory (BITWARDENCLI_APPDATA_DIR); empty = bw's own default";
+    VAULT_PASSWORD_FILE: Str = "vault.password_file", env "PM_VAULT_PASSWORD_FILE",
+        default |_| Value::Str(String::new()),
+        "file whose first line is the master password (for headless unlock)";
+    VAULT_PASSWORD_ENV: Str = "vault.password_env", env "PM_VAULT_PASSWORD_ENV",
+        default |_| Value::Str(String::new()),
+        "name of the environment variable that holds the master password";
+    VAULT_SESSION_DIR: Str = "vault.session_dir", env "PM_VAULT_SESSION_DIR",
+        default |env| Value::Str(env.runtime_dir().display().to_string()),
+        "owner-only directory of the cached bw session (default: the runtime directory)";
+    VAULT_TIMEOUT: Int = "vault.timeout", env "PM_VAULT_TIMEOUT",
+        default |_| Value::Int(60),
+        "seconds one bw call may take before pm kills it (bw needs 1-5 s, more under load)";
     // `pm image validate` limits and policy (flags of the same names override).
-    KeyDef {
-        key: "image.max_unpacked_size",
-        env: "PM_IMAGE_MAX_UNPACKED_SIZE",
-        kind: Kind::Bytes,
-        default: |_| Value::Int(8 << 30),
-        doc: "most bytes of file data an image may unpack to",
-    },
-    KeyDef {
-        key: "image.max_entries",
-        env: "PM_IMAGE_MAX_ENTRIES",
-        kind: Kind::Int,
-        default: |_| Value::Int(100_000),
-        doc: "most entries in an image (and files plus directories it creates)",
-    },
-    KeyDef {
-        key: "image.max_path_length",
-        env: "PM_IMAGE_MAX_PATH_LENGTH",
-        kind: Kind::Int,
-        default: |_| Value::Int(4096),
-        doc: "most bytes in an entry name or link target",
-    },
-    KeyDef {
-        key: "image.max_component_length",
-        env: "PM_IMAGE_MAX_COMPONENT_LENGTH",
-        kind: Kind::Int,
-        default: |_| Value::Int(255),
-        doc: "most bytes in one path component",
-    },
-    KeyDef {
-        key: "image.max_depth",
-        env: "PM_IMAGE_MAX_DEPTH",
-        kind: Kind::Int,
-        default: |_| Value::Int(256),
-        doc: "most directory levels in an entry name",
-    },
-    KeyDef {
-        key: "image.max_symlink_hops",
-        env: "PM_IMAGE_MAX_SYMLINK_HOPS",
-        kind: Kind::Int,
-        default: |_| Value::Int(40),
-        doc: "most symlinks followed resolving one link (like the kernel)",
-    },
-    KeyDef {
-        key: "image.max_compression_ratio",
-        env: "PM_IMAGE_MAX_COMPRESSION_RATIO",
-        kind: Kind::Int,
-        default: |_| Value::Int(100),
-        doc: "most decompressed bytes per compressed byte, past the first MiB (0 = off)",
-    },
-    KeyDef {
-        key: "image.allow_devices",
-        env: "PM_IMAGE_ALLOW_DEVICES",
-        kind: Kind::Bool,
-        default: |_| Value::Bool(false),
-        doc: "accept device nodes and FIFOs in images",
-    },
-    KeyDef {
-        key: "image.allow_setuid",
-        env: "PM_IMAGE_ALLOW_SETUID",
-        kind: Kind::Bool,
-        default: |_| Value::Bool(false),
-        doc: "accept setuid and setgid files in images (still reported)",
-    },
+    IMAGE_MAX_UNPACKED_SIZE: Bytes = "image.max_unpacked_size", env "PM_IMAGE_MAX_UNPACKED_SIZE",
+        default |_| Value::Int(8 << 30),
+        "most bytes of file data an image may unpack to";
+    IMAGE_MAX_ENTRIES: Int = "image.max_entries", env "PM_IMAGE_MAX_ENTRIES",
+        default |_| Value::Int(100_000),
+        "most entries in an image (and files plus directories it creates)";
+    IMAGE_MAX_PATH_LENGTH: Int = "image.max_path_length", env "PM_IMAGE_MAX_PATH_LENGTH",
+        default |_| Value::Int(4096),
+        "most bytes in an entry name or link target";
+    IMAGE_MAX_COMPONENT_LENGTH: Int = "image.max_component_length", env "PM_IMAGE_MAX_COMPONENT_LENGTH",
+        default |_| Value::Int(255),
+        "most bytes in one path component";
+    IMAGE_MAX_DEPTH: Int = "image.max_depth", env "PM_IMAGE_MAX_DEPTH",
+        default |_| Value::Int(256),
+        "most directory levels in an entry name";
+    IMAGE_MAX_SYMLINK_HOPS: Int = "image.max_symlink_hops", env "PM_IMAGE_MAX_SYMLINK_HOPS",
+        default |_| Value::Int(40),
+        "most symlinks followed resolving one link (like the kernel)";
+    IMAGE_MAX_COMPRESSION_RATIO: Int = "image.max_compression_ratio", env "PM_IMAGE_MAX_COMPRESSION_RATIO",
+        default |_| Value::Int(100),
+        "most decompressed bytes per compressed byte, past the first MiB (0 = off)";
+    IMAGE_ALLOW_DEVICES: Bool = "image.allow_devices", env "PM_IMAGE_ALLOW_DEVICES",
+        default |_| Value::Bool(false),
+        "accept device nodes and FIFOs in images";
+    IMAGE_ALLOW_SETUID: Bool = "image.allow_setuid", env "PM_IMAGE_ALLOW_SETUID",
+        default |_| Value::Bool(false),
+        "accept setuid and setgid files in images (still reported)";
     // pool/activate (issue 6)
-    KeyDef {
-        key: "pool.backend",
-        env: "PM_POOL_BACKEND",
-        kind: Kind::Choice(&["auto", "thin", "dir"]),
-        default: |_| Value::Str("auto".to_string()),
-        doc: "where activations live: thin (device-mapper), dir (directory copies), auto (thin when device-mapper is present)",
-    },
-    KeyDef {
-        key: "pool.name",
-        env: "PM_POOL_NAME",
-        kind: Kind::Str,
-        default: |_| Value::Str("pm".to_string()),
-        doc: "prefix of every device-mapper name pm creates (<name>-pool, <name>-thin-<id>)",
-    },
-    KeyDef {
-        key: "pool.block_size",
-        env: "PM_POOL_BLOCK_SIZE",
-        kind: Kind::Bytes,
-        default: |_| Value::Int(64 << 10),
-        doc: "thin pool data block size (a multiple of 64KiB)",
-    },
-    KeyDef {
-        key: "pool.low_water_mark",
-        env: "PM_POOL_LOW_WATER_MARK",
-        kind: Kind::Int,
-        default: |_| Value::Int(0),
-        doc: "free data blocks below which the kernel raises a pool event",
-    },
-    KeyDef {
-        key: "pool.volume_size",
-        env: "PM_POOL_VOLUME_SIZE",
-        kind: Kind::Bytes,
-        default: |_| Value::Int(2 << 30),
-        doc: "virtual size of each image's thin volume (and so of each snapshot)",
-    },
-    KeyDef {
-        key: "pool.max_data_percent",
-        env: "PM_POOL_MAX_DATA_PERCENT",
-        kind: Kind::Int,
-        default: |_| Value::Int(90),
-        doc: "refuse new volumes and snapshots when pool data usage is above this",
-    },
-    KeyDef {
-        key: "pool.max_metadata_percent",
-        env: "PM_POOL_MAX_METADATA_PERCENT",
-        kind: Kind::Int,
-        default: |_| Value::Int(80),
-        doc: "refuse new volumes and snapshots when pool metadata usage is above this",
-    },
+    POOL_BACKEND: Choice["auto", "thin", "dir"] = "pool.backend", env "PM_POOL_BACKEND",
+        default |_| Value::Str("auto".to_string()),
+        "where activations live: thin (device-mapper), dir (directory copies), auto (thin when device-mapper is present)";
+    POOL_NAME: Str = "pool.name", env "PM_POOL_NAME",
+        default |_| Value::Str("pm".to_string()),
+        "prefix of every device-mapper name pm creates (<name>-pool, <name>-thin-<id>)";
+    POOL_BLOCK_SIZE: Bytes = "pool.block_size", env "PM_POOL_BLOCK_SIZE",
+        default |_| Value::Int(64 << 10),
+        "thin pool data block size (a multiple of 64KiB)";
+    POOL_LOW_WATER_MARK: Int = "pool.low_water_mark", env "PM_POOL_LOW_WATER_MARK",
+        default |_| Value::Int(0),
+        "free data blocks below which the kernel raises a pool event";
+    POOL_VOLUME_SIZE: Bytes = "pool.volume_size", env "PM_POOL_VOLUME_SIZE",
+        default |_| Value::Int(2 << 30),
+        "virtual size of each image's thin volume (and so of each snapshot)";
+    POOL_MAX_DATA_PERCENT: Int = "pool.max_data_percent", env "PM_POOL_MAX_DATA_PERCENT",
+        default |_| Value::Int(90),
+        "refuse new volumes and snapshots when pool data usage is above this";
+    POOL_MAX_METADATA_PERCENT: Int = "pool.max_metadata_percent", env "PM_POOL_MAX_METADATA_PERCENT",
+        default |_| Value::Int(80),
+        "refuse new volumes and snapshots when pool metadata usage is above this";
     // image fetch
-    KeyDef {
-        key: "image.max_size",
-        env: "PM_IMAGE_MAX_SIZE",
-        kind: Kind::Bytes,
-        default: |_| Value::Int(64 << 30),
-        doc: "largest image `pm image fetch` accepts; checked before any byte is downloaded",
-    },
-    KeyDef {
-        key: "image.part_size",
-        env: "PM_IMAGE_PART_SIZE",
-        kind: Kind::Bytes,
-        default: |_| Value::Int(8 << 20),
-        doc: "size of each ranged GET of a fetch (and of each resumable unit)",
-    },
-    KeyDef {
-        key: "image.sync_every",
-        env: "PM_IMAGE_SYNC_EVERY",
-        kind: Kind::Bytes,
-        default: |_| Value::Int(256 << 20),
-        doc: "a fetch fsyncs its partial file after this many new bytes; a resume after a power cut keeps what was synced",
-    },
-    KeyDef {
-        key: "image.concurrency",
-        env: "PM_IMAGE_CONCURRENCY",
-        kind: Kind::Int,
-        default: |_| Value::Int(8),
-        doc: "parallel ranged GETs per fetch; memory is at most concurrency x part size",
-    },
-    KeyDef {
-        key: "image.retries",
-        env: "PM_IMAGE_RETRIES",
-        kind: Kind::Int,
-        default: |_| Value::Int(5),
-        doc: "retries per part on transient failures (5xx, SlowDown, resets, timeouts, short bodies)",
-    },
-    KeyDef {
-        key: "image.stall_timeout",
-        env: "PM_IMAGE_STALL_TIMEOUT",
-        kind: Kind::Int,
-        default: |_| Value::Int(30),
-        doc: "seconds without a byte before a request counts as stalled and is retried",
-    },
-    KeyDef {
-        key: "image.endpoint_url",
-        env: "PM_IMAGE_ENDPOINT_URL",
-        kind: Kind::Str,
-        default: |_| Value::Str(String::new()),
-        doc: "S3 endpoint for S3-compatible stores (path-style); empty: AWS_ENDPOINT_URL or AWS",
-    },
-    KeyDef {
-        key: "image.gc_partial_age",
-        env: "PM_IMAGE_GC_PARTIAL_AGE",
-        kind: Kind::Str,
-        default: |_| Value::Str("24h".to_string()),
-        doc: "`pm image gc` removes interrupted downloads untouched for this long (e.g. 24h, 7d)",
-    },
-];
+    IMAGE_MAX_SIZE: Bytes = "image.max_size", env "PM_IMAGE_MAX_SIZE",
+        default |_| Value::Int(64 << 30),
+        "largest image `pm image fetch` accepts; checked before any byte is downloaded";
+    IMAGE_PART_SIZE: Bytes = "image.part_size", env "PM_IMAGE_PART_SIZE",
+        default |_| Value::Int(8 << 20),
+        "size of each ranged GET of a fetch (and of each resumable unit)";
+    IMAGE_SYNC_EVERY: Bytes = "image.sync_every", env "PM_IMAGE_SYNC_EVERY",
+        default |_| Value::Int(256 << 20),
+        "a fetch fsyncs its partial file after this many new bytes; a resume after a power cut keeps what was synced";
+    IMAGE_CONCURRENCY: Int = "image.concurrency", env "PM_IMAGE_CONCURRENCY",
+        default |_| Value::Int(8),
+        "parallel ranged GETs per fetch; memory is at most concurrency x part size";
+    IMAGE_RETRIES: Int = "image.retries", env "PM_IMAGE_RETRIES",
+        default |_| Value::Int(5),
+        "retries per part on transient failures (5xx, SlowDown, resets, timeouts, short bodies)";
+    IMAGE_STALL_TIMEOUT: Int = "image.stall_timeout", env "PM_IMAGE_STALL_TIMEOUT",
+        default |_| Value::Int(30),
+        "seconds without a byte before a request counts as stalled and is retried";
+    IMAGE_ENDPOINT_URL: Str = "image.endpoint_url", env "PM_IMAGE_ENDPOINT_URL", alias "AWS_ENDPOINT_URL",
+        default |_| Value::Str(String::new()),
+        "S3 endpoint for S3-compatible stores (path-style); empty: AWS_ENDPOINT_URL or AWS";
+    IMAGE_GC_PARTIAL_AGE: Str = "image.gc_partial_age", env "PM_IMAGE_GC_PARTIAL_AGE",
+        default |_| Value::Str("24h".to_string()),
+        "`pm image gc` removes interrupted downloads untouched for this long (e.g. 24h, 7d)";
+}
 
 /// A resolved value.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -442,17 +375,17 @@ impl Config {
         for def in KEYS {
             let (value, source) = if let Some(v) = flags.values.get(def.key) {
                 (v.clone(), Source::Flag)
-            } else if let Some(text) = env.var(def.env) {
+            } else if let Some((var, text)) = env_value(def, &env) {
                 let value = parse_value(def.kind, text).map_err(|why| {
                     PmError::usage(
-                        format!("{}={text:?}: {why}", def.env),
-                        Some(format!("unset {} or give it a valid value", def.env)),
+                        format!("{var}={text:?}: {why}"),
+                        Some(format!("unset {var} or give it a valid value")),
                     )
                 })?;
                 (
                     value,
                     Source::Env {
-                        var: def.env.to_string(),
+                        var: var.to_string(),
                     },
                 )
             } else if let Some(v) = file_values.get(def.key) {
@@ -481,34 +414,64 @@ impl Config {
         })
     }
 
-    fn get(&self, key: &str) -> &Value {
+    /// The value of a declared key. Keys come from [`key`], generated with
+    /// [`KEYS`], so every handle is declared and of the kind asked for.
+    fn get(&self, key: &'static str) -> &Value {
         match self.settings.iter().find(|s| s.key == key) {
             Some(setting) => &setting.value,
-            None => panic!("config key {key:?} is not declared in config::KEYS"),
+            None => unreachable!("key {key:?} comes from config::key and is declared"),
         }
     }
 
-    pub fn bool(&self, key: &str) -> bool {
-        matches!(self.get(key), Value::Bool(true))
+    pub fn bool(&self, key: Key<kinds::Bool>) -> bool {
+        matches!(self.get(key.name), Value::Bool(true))
     }
 
-    pub fn int(&self, key: &str) -> i64 {
-        match self.get(key) {
+    pub fn int(&self, key: Key<kinds::Int>) -> i64 {
+        match self.get(key.name) {
             Value::Int(i) => *i,
-            other => panic!("config key {key:?} is {other:?}, not an integer"),
+            _ => unreachable!("an Int key holds an integer"),
         }
     }
 
-    pub fn string(&self, key: &str) -> &str {
+    /// A byte count (never negative: the parser refuses signs).
+    pub fn bytes(&self, key: Key<kinds::Bytes>) -> u64 {
+        match self.get(key.name) {
+            Value::Int(i) => (*i).max(0) as u64,
+            _ => unreachable!("a Bytes key holds an integer"),
+        }
+    }
+
+    pub fn string(&self, key: Key<kinds::Str>) -> &str {
+        self.text(key.name)
+    }
+
+    pub fn choice(&self, key: Key<kinds::Choice>) -> &str {
+        self.text(key.name)
+    }
+
+    fn text(&self, key: &'static str) -> &str {
         match self.get(key) {
             Value::Str(s) => s,
-            other => panic!("config key {key:?} is {other:?}, not a string"),
+            _ => unreachable!("a Str or Choice key holds a string"),
         }
+    }
+
+    /// Every path derived from the state file.
+    pub fn paths(&self) -> crate::paths::StatePaths {
+        crate::paths::StatePaths::new(&self.state_path())
     }
 
     pub fn state_path(&self) -> PathBuf {
-        PathBuf::from(self.string("state"))
+        PathBuf::from(self.string(key::STATE))
     }
+}
+
+/// The key's variable, else its alias, when set.
+fn env_value<'e>(def: &KeyDef, env: &'e Environment) -> Option<(&'static str, &'e str)> {
+    std::iter::once(def.env)
+        .chain(def.alias)
+        .find_map(|var| env.var(var).map(|text| (var, text)))
 }
 
 fn locate_config_file(flags: &FlagValues, env: &Environment) -> Result<(Option<PathBuf>, Source)> {

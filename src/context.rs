@@ -1,11 +1,12 @@
 //! What every command runs with: the effective config, the output mode, the
-//! state (opened on first use) and the lock.
+//! state (opened on first use, read-only or for writing) and the locks.
 
-use crate::config::Config;
+use crate::config::{Config, key};
 use crate::lock::{self, Holder, LockGuard};
 use crate::output;
-use crate::progress::{Bar, Progress, Silent};
-use crate::state::State;
+use crate::paths::StatePaths;
+use crate::progress::{Bars, Progress};
+use crate::state::{NewHistoryEntry, ReadState, State};
 use anyhow::Result;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -19,52 +20,70 @@ pub struct Context {
     pub quiet: bool,
     /// The command path, e.g. `state prune`, for the lock and the history.
     pub command: String,
+    paths: StatePaths,
     state: Option<State>,
+    read_state: Option<ReadState>,
     stderr_is_terminal: bool,
 }
 
 impl Context {
     pub fn new(config: Config, command: String) -> Context {
         Context {
-            json: config.bool("json"),
-            quiet: config.int("verbosity") < 0,
+            json: config.bool(key::JSON),
+            quiet: config.int(key::VERBOSITY) < 0,
             stderr_is_terminal: std::io::stderr().is_terminal(),
+            paths: config.paths(),
             config,
             command,
             state: None,
+            read_state: None,
         }
     }
 
-    /// The state database, opened (and created or migrated) on first use.
+    /// The state file and everything beside it.
+    pub fn paths(&self) -> &StatePaths {
+        &self.paths
+    }
+
+    /// The state for a mutating command, opened (and created or migrated)
+    /// on first use. Its writes take a lock token.
     pub fn state(&mut self) -> Result<&mut State> {
         if self.state.is_none() {
-            self.state = Some(State::open(&self.config.state_path())?);
+            self.state = Some(State::open(self.paths.state())?);
         }
         Ok(self.state.as_mut().expect("state was just opened"))
     }
 
-    /// Whether the state was opened by this command (for history recording).
-    pub fn state_if_open(&mut self) -> Option<&mut State> {
-        self.state.as_mut()
+    /// The state for a command that changes nothing: read-only, never
+    /// created or migrated (empty where no state file exists).
+    pub fn read_state(&mut self) -> Result<&ReadState> {
+        if self.read_state.is_none() {
+            self.read_state = Some(ReadState::open(self.paths.state())?);
+        }
+        Ok(self.read_state.as_ref().expect("state was just opened"))
+    }
+
+    /// Appends a mutating command to the history, on the state this command
+    /// opened or a fresh handle.
+    pub fn record_history(&mut self, entry: &NewHistoryEntry) -> Result<()> {
+        self.state()?.append_history(entry)
     }
 
     /// Takes the state lock for a mutating critical section, waiting up to
     /// `--lock-timeout` and saying once on stderr whom it waits for.
     pub fn lock(&self) -> Result<LockGuard> {
-        let path = lock::lock_path_for(&self.config.state_path());
-        self.wait_for_lock(&path, "the state lock")
+        self.wait_for_lock(&self.paths.state_lock(), "the state lock")
     }
 
     /// Takes the pool lock, held for the whole of any work on volumes and
     /// activations (see `lock`); taken before the state lock, never after.
     pub fn pool_lock(&self) -> Result<LockGuard> {
-        let path = lock::pool_lock_path_for(&self.config.state_path());
-        self.wait_for_lock(&path, "the pool lock")
+        self.wait_for_lock(&self.paths.pool_lock(), "the pool lock")
     }
 
     fn wait_for_lock(&self, path: &Path, what: &'static str) -> Result<LockGuard> {
         let me = Holder::this_process(&format!("pm {}", self.command));
-        let timeout = Duration::from_secs(self.config.int("lock_timeout").max(0) as u64);
+        let timeout = Duration::from_secs(self.config.int(key::LOCK_TIMEOUT).max(0) as u64);
         let quiet = self.quiet;
         lock::acquire(path, what, &me, timeout, |holder| {
             output::notice(quiet, &format!("waiting for {what} held by {holder}"));
@@ -79,10 +98,13 @@ impl Context {
     /// A byte progress bar on a terminal, silence elsewhere. The bar has no
     /// colours, so `NO_COLOR` needs nothing further.
     pub fn byte_progress(&self, label: &str, total: u64) -> Box<dyn Progress> {
-        if self.stderr_is_terminal && !self.quiet {
-            Box::new(Bar::bytes(label, total))
-        } else {
-            Box::new(Silent)
+        self.bars().bytes(label, total)
+    }
+
+    /// Bars to make later (see [`Bars`]).
+    pub fn bars(&self) -> Bars {
+        Bars {
+            visible: self.stderr_is_terminal && !self.quiet,
         }
     }
 }

@@ -72,21 +72,18 @@ impl Drop for LockGuard {
     }
 }
 
-/// The state lock of a state file.
-pub fn lock_path_for(state: &Path) -> PathBuf {
-    sibling(state, ".lock")
+mod sealed {
+    pub trait Sealed {}
 }
 
-/// The pool lock of a state file.
-pub fn pool_lock_path_for(state: &Path) -> PathBuf {
-    sibling(state, ".pool.lock")
-}
+/// Proof that one of pm's locks is held: the state lock, the pool lock or a
+/// per-source download lock. Only this module can make one (a [`LockGuard`]
+/// from [`acquire`]), so a function that takes `&dyn Held` cannot be called
+/// by code that forgot to lock. [`crate::state::State::write`] takes one.
+pub trait Held: sealed::Sealed {}
 
-fn sibling(state: &Path, suffix: &str) -> PathBuf {
-    let mut name = state.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
+impl sealed::Sealed for LockGuard {}
+impl Held for LockGuard {}
 
 /// Takes the lock, waiting up to `timeout`. `what` names it in errors ("the
 /// state lock"). `on_wait` is called once, with the holder's description,
@@ -153,7 +150,8 @@ pub fn read_holder(path: &Path) -> String {
 
 fn open_lock_file(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent() {
-        crate::state::create_private_dir(dir)?;
+        crate::paths::create_private_dir(dir)
+            .map_err(|e| PmError::io(format!("cannot create directory {}", dir.display()), e))?;
     }
     OpenOptions::new()
         .read(true)

@@ -3,7 +3,7 @@
 
 use clap::{FromArgMatches, error::ErrorKind};
 use pm::cli::{Cli, command};
-use pm::config::{Config, Environment};
+use pm::config::{Config, Environment, key};
 use pm::context::Context;
 use pm::error::ExitCode;
 use pm::logging::{self, LogFormat};
@@ -42,11 +42,11 @@ fn run() -> ExitCode {
         Ok(config) => config,
         Err(e) => return output::print_error(&e, json_requested),
     };
-    let format = match config.string("log_format") {
+    let format = match config.choice(key::LOG_FORMAT) {
         "json" => LogFormat::Json,
         _ => LogFormat::Text,
     };
-    logging::init(config.int("verbosity"), format);
+    logging::init(config.int(key::VERBOSITY), format);
 
     let name = commands::name(&cli.command);
     let mutating = commands::is_mutating(&cli.command);
@@ -72,7 +72,11 @@ fn run() -> ExitCode {
                 .map(|e| pm::error::classify(e).code.to_string()),
             changed: result.as_ref().ok().and_then(|o| o.changed()),
         };
-        record_history(&mut ctx, &entry);
+        // A history write that fails must not turn a successful command
+        // into a failure, so it is logged and dropped.
+        if let Err(e) = ctx.record_history(&entry) {
+            tracing::warn!(error = format!("{e:#}"), "history_record_failed");
+        }
     }
 
     match result {
@@ -85,17 +89,5 @@ fn run() -> ExitCode {
             tracing::debug!(command = %name, error = format!("{e:#}"), "command_failed");
             output::print_error(&e, ctx.json)
         }
-    }
-}
-
-/// Records a mutating command. A history write that fails must not turn a
-/// successful command into a failure, so it is logged and dropped.
-fn record_history(ctx: &mut Context, entry: &NewHistoryEntry) {
-    let state = match ctx.state_if_open() {
-        Some(state) => Ok(state),
-        None => ctx.state(),
-    };
-    if let Err(e) = state.and_then(|s| s.record_history(entry)) {
-        tracing::warn!(error = format!("{e:#}"), "history_record_failed");
     }
 }

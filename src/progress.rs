@@ -16,6 +16,25 @@ pub trait Progress: Send + Sync {
     fn finish(&self);
 }
 
+/// Makes bars later, for work that may not happen (an unpack that finds
+/// its activation already there must not flash one). Copy it anywhere.
+#[derive(Clone, Copy, Debug)]
+pub struct Bars {
+    /// Whether bars are drawn: stderr is a terminal and `-q` is not given.
+    pub visible: bool,
+}
+
+impl Bars {
+    /// A byte bar labelled `label`, or silence.
+    pub fn bytes(self, label: &str, total: u64) -> Box<dyn Progress> {
+        if self.visible {
+            Box::new(Bar::bytes(label, total))
+        } else {
+            Box::new(Silent)
+        }
+    }
+}
+
 /// Reports nothing.
 pub struct Silent;
 

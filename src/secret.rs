@@ -9,11 +9,11 @@
 //! or a child's environment.
 
 use std::borrow::Cow;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock, Weak};
 use zeroize::Zeroizing;
 
 /// Text that must never appear in argv, logs, JSON, the state or errors.
-pub struct Secret(Zeroizing<String>);
+pub struct Secret(Arc<Zeroizing<String>>);
 
 /// What a redacted secret is replaced with.
 pub const REDACTED: &str = "[redacted]";
@@ -22,11 +22,15 @@ pub const REDACTED: &str = "[redacted]";
 /// logs would destroy them without protecting anything real.
 const MIN_REDACTABLE_LEN: usize = 4;
 
-static REGISTERED: RwLock<Vec<Zeroizing<String>>> = RwLock::new(Vec::new());
+/// The live secrets, for the redactor. Weak references, not copies: a
+/// secret's one copy is zeroed when its last [`Secret`] drops, and the
+/// registry forgets it then. Hold a `Secret` for as long as its text may
+/// show up in output (the S3 client keeps its credentials' for the fetch).
+static REGISTERED: RwLock<Vec<Weak<Zeroizing<String>>>> = RwLock::new(Vec::new());
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        let value = Zeroizing::new(value.into());
+        let value = Arc::new(Zeroizing::new(value.into()));
         register(&value);
         Secret(value)
     }
@@ -38,27 +42,33 @@ impl Secret {
     }
 }
 
+impl Clone for Secret {
+    /// Another handle on the same zeroed-on-drop copy.
+    fn clone(&self) -> Self {
+        Secret(Arc::clone(&self.0))
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(REDACTED)
     }
 }
 
-fn register(value: &str) {
+fn register(value: &Arc<Zeroizing<String>>) {
     if value.len() < MIN_REDACTABLE_LEN {
         return;
     }
     let mut registered = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
-    if !registered.iter().any(|s| s.as_str() == value) {
-        registered.push(Zeroizing::new(value.to_string()));
-    }
+    registered.retain(|w| w.strong_count() > 0);
+    registered.push(Arc::downgrade(value));
 }
 
-/// Replaces every registered secret in `text`.
+/// Replaces every live secret in `text`.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let registered = REGISTERED.read().unwrap_or_else(|e| e.into_inner());
     let mut out = Cow::Borrowed(text);
-    for secret in registered.iter() {
+    for secret in registered.iter().filter_map(Weak::upgrade) {
         if out.contains(secret.as_str()) {
             out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
         }
@@ -79,5 +89,20 @@ mod tests {
             "password=[redacted]!"
         );
         assert_eq!(s.expose(), "hunter2-very-secret");
+    }
+
+    #[test]
+    fn a_dropped_secret_leaves_no_copy_in_the_registry() {
+        let s = Secret::new("short-lived-secret-value");
+        let weak = Arc::downgrade(&s.0);
+        drop(s);
+        assert!(
+            weak.upgrade().is_none(),
+            "the one copy is gone (and zeroed)"
+        );
+        assert_eq!(
+            redact("x short-lived-secret-value"),
+            "x short-lived-secret-value"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! `pm image activate` and `pm image deactivate`: the verbs of `pm image`
 //! that make a validated image usable (see `pool` for the work).
 
+use crate::config::key;
 use crate::context::Context;
 use crate::error::PmError;
 use crate::image::store::{ImageRecord, ImageStore};
@@ -9,7 +10,7 @@ use crate::image::validate::{Limits, Policy, record_validation, validate_file, v
 use crate::input;
 use crate::output::{Outcome, Render};
 use crate::pool::{self, ActivateRequest, Activated, Deactivated, PoolSettings};
-use crate::progress::Progress;
+use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
 use clap_complete::engine::ArgValueCompleter;
@@ -37,29 +38,38 @@ pub struct ActivateArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+An activation that does not exist is already deactivated: \"changed\": false
+(Ansible's \"ensure absent\"). --strict makes that a not_found error.")]
 pub struct DeactivateArgs {
     /// An activation id or name, or `-` for the JSON of `pm image activate`
     #[arg(value_name = "ACTIVATION|-", add = ArgValueCompleter::new(crate::complete::activation_names))]
     pub activation: String,
+    /// Fail with not_found (exit 4) when there is no such activation
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Unpacks with the validator's rules, the limits and policy the image was
-/// validated under.
+/// validated under, with a bar of its own (only when it runs).
 struct CheckedUnpacker {
     limits: Limits,
     policy: Policy,
     as_root: bool,
+    bars: Bars,
+    size: u64,
 }
 
 impl pool::Unpacker for CheckedUnpacker {
-    fn unpack(&self, blob: &Path, root: &Path, progress: &dyn Progress) -> Result<u64> {
+    fn unpack(&self, blob: &Path, root: &Path) -> Result<u64> {
+        let progress = self.bars.bytes("unpacking", self.size);
         let stats = unpack::unpack_file(
             blob,
             root,
             &self.limits,
             &self.policy,
             self.as_root,
-            progress,
+            progress.as_ref(),
             &mut || crate::failpoint::hit("activate_during_unpack"),
         )?;
         Ok(stats.bytes)
@@ -70,14 +80,14 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
     // The pool lock, not the state lock: an unpack can take minutes, and
     // fetches, validations and the vault must not wait for it. Taken first,
     // so that `pm image rm` cannot remove the image between here and the end.
-    let _pool_lock = ctx.pool_lock()?;
+    let pool_lock = ctx.pool_lock()?;
     let image = resolve_image(ctx, &args.image)?;
     let (limits, policy) = safe_verdict(ctx, &image, args.validate)?;
     let settings = PoolSettings::from_config(&ctx.config);
     let requested = args
         .backend
         .clone()
-        .unwrap_or_else(|| ctx.config.string("pool.backend").to_string());
+        .unwrap_or_else(|| ctx.config.choice(key::POOL_BACKEND).to_string());
     let choice = pool::choose_backend(&requested);
     if let Some(reason) = &choice.reason {
         ctx.notice(&format!("using the dir backend: {reason}"));
@@ -86,10 +96,12 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
         limits,
         policy,
         as_root: settings.as_root,
+        bars: ctx.bars(),
+        size: image.size,
     };
-    let progress = ctx.byte_progress("unpacking", image.size);
     let activated = pool::activate(
         ctx.state()?,
+        &pool_lock,
         &settings,
         ActivateRequest {
             digest: &image.digest,
@@ -98,7 +110,6 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
             choice,
         },
         &unpacker,
-        progress.as_ref(),
     )?;
     Outcome::of(&activated)
 }
@@ -106,15 +117,16 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
 pub fn deactivate(args: DeactivateArgs, ctx: &mut Context) -> Result<Outcome> {
     let reference = input::argument_or_piped(&args.activation, &["id", "name"])?;
     let settings = PoolSettings::from_config(&ctx.config);
-    let _pool_lock = ctx.pool_lock()?;
-    let done = pool::deactivate(ctx.state()?, &settings, &reference)?;
+    let pool_lock = ctx.pool_lock()?;
+    let done = pool::deactivate(ctx.state()?, &pool_lock, &settings, &reference, args.strict)?;
     Outcome::of(&done)
 }
 
 fn resolve_image(ctx: &mut Context, reference: &str) -> Result<ImageRecord> {
     let reference = input::argument_or_piped(reference, &["digest", "id"])?;
-    let state = ctx.state()?;
-    ImageStore::for_state(state.path()).resolve(state, &reference)
+    let store = ImageStore::new(ctx.paths());
+    let cwd = super::image::current_dir()?;
+    store.resolve(ctx.state()?, &reference, &cwd)
 }
 
 /// The limits and policy the image was found safe under; validates first
@@ -143,8 +155,8 @@ fn safe_verdict(
     let progress = ctx.byte_progress("validating", image.size);
     let report = validate_file(&image.path, &limits, &policy, progress.as_ref())?;
     {
-        let _lock = ctx.lock()?;
-        record_validation(ctx.state()?, &image.digest, &report)?;
+        let lock = ctx.lock()?;
+        record_validation(ctx.state()?, &lock, &image.digest, &report)?;
     }
     if !report.is_safe() {
         return Err(report.rejection().into());
@@ -192,7 +204,12 @@ impl Render for Deactivated {
         for r in &self.reconciled {
             out.push_str(&format!("reconciled: {} {}\n", r.action, r.subject));
         }
-        out.push_str(&format!("deactivated: {} (id {})\n", self.name, self.id));
+        match &self.id {
+            Some(id) if self.changed => {
+                out.push_str(&format!("deactivated: {} (id {id})\n", self.name));
+            }
+            _ => out.push_str(&format!("no activation {:?}: nothing to do\n", self.name)),
+        }
         out
     }
 }

@@ -1,10 +1,14 @@
 //! `pm image fetch|list|show|rm|gc`: images in the content-addressed store.
 
+use crate::config::key;
 use crate::context::Context;
+use crate::digest::Digest;
 use crate::error::PmError;
 use crate::image::fetch::{FetchOptions, fetch};
 use crate::image::store::{ImageRecord, ImageStore};
+use crate::image::validate::{ValidationRecord, validation_for};
 use crate::output::{Outcome, Render};
+use crate::pool::{ActivationRecord, list_activations};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use clap_complete::engine::ArgValueCompleter;
@@ -28,11 +32,17 @@ pub enum ImageVerb {
         #[arg(long, value_name = "TEXT")]
         source: Option<String>,
     },
-    /// Show one image: id, digest, size, path, sources
+    /// Show one image: id, digest, size, path, sources, verdict, activations
     Show {
         /// Short id, digest (prefix), source, or `-` for a previous pm command's JSON
         #[arg(add = ArgValueCompleter::new(crate::complete::image_refs))]
         image: String,
+    },
+    /// List activations (both backends): name, image, backend, device or path, created
+    Activations {
+        /// Only the activations of this image (short id, digest or source)
+        #[arg(long, value_name = "IMAGE", add = ArgValueCompleter::new(crate::complete::image_refs))]
+        image: Option<String>,
     },
     /// Remove an image from the store (refused while something uses it)
     Rm {
@@ -85,6 +95,7 @@ impl ImageVerb {
             ImageVerb::Fetch(_) => "fetch",
             ImageVerb::List { .. } => "list",
             ImageVerb::Show { .. } => "show",
+            ImageVerb::Activations { .. } => "activations",
             ImageVerb::Rm { .. } => "rm",
             ImageVerb::Gc { .. } => "gc",
             ImageVerb::Validate(_) => "validate",
@@ -116,7 +127,7 @@ pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
         ImageVerb::List { source } => {
             let store = store(ctx);
             let images = store
-                .list(ctx.state()?)?
+                .list(ctx.read_state()?)?
                 .into_iter()
                 .filter(|i| {
                     source
@@ -128,8 +139,9 @@ pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
         }
         ImageVerb::Show { image } => {
             let reference = image_reference(&image)?;
-            Outcome::of(&ImageShow(store(ctx).resolve(ctx.state()?, &reference)?))
+            Outcome::of(&show(ctx, &reference)?)
         }
+        ImageVerb::Activations { image } => Outcome::of(&activations(ctx, image.as_deref())?),
         ImageVerb::Rm { image, force } => {
             let reference = image_reference(&image)?;
             Outcome::of(&remove(ctx, &reference, force)?)
@@ -137,12 +149,14 @@ pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
         ImageVerb::Gc { older_than } => {
             let age = match older_than {
                 Some(age) => age,
-                None => parse_duration(ctx.config.string("image.gc_partial_age")).map_err(|e| {
-                    PmError::usage(
-                        format!("image.gc_partial_age: {e}"),
-                        Some("use a duration such as 24h or 7d".to_string()),
-                    )
-                })?,
+                None => {
+                    parse_duration(ctx.config.string(key::IMAGE_GC_PARTIAL_AGE)).map_err(|e| {
+                        PmError::usage(
+                            format!("image.gc_partial_age: {e}"),
+                            Some("use a duration such as 24h or 7d".to_string()),
+                        )
+                    })?
+                }
             };
             Outcome::of(&crate::image::gc::collect(ctx, age)?)
         }
@@ -155,36 +169,73 @@ pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
 /// Flags over config keys over defaults.
 fn fetch_options(args: &FetchArgs, ctx: &Context) -> Result<FetchOptions> {
     let config = &ctx.config;
+    // The config key reads PM_IMAGE_ENDPOINT_URL, then AWS_ENDPOINT_URL.
     let endpoint = args
         .endpoint_url
         .clone()
-        .or_else(|| Some(config.string("image.endpoint_url").to_string()))
-        .filter(|s| !s.is_empty())
-        .or_else(|| config.env.var("AWS_ENDPOINT_URL").map(str::to_string));
-    let cwd =
-        std::env::current_dir().map_err(|e| PmError::io("cannot read the current directory", e))?;
+        .or_else(|| Some(config.string(key::IMAGE_ENDPOINT_URL).to_string()))
+        .filter(|s| !s.is_empty());
     Ok(FetchOptions {
         source: args.source.clone(),
         sha256: args.sha256.clone(),
-        max_size: args
-            .max_size
-            .unwrap_or(config.int("image.max_size").max(0) as u64),
+        max_size: args.max_size.unwrap_or(config.bytes(key::IMAGE_MAX_SIZE)),
         part_size: args
             .part_size
-            .unwrap_or(config.int("image.part_size").max(1) as u64),
+            .unwrap_or(config.bytes(key::IMAGE_PART_SIZE).max(1)),
         concurrency: args
             .concurrency
-            .unwrap_or(config.int("image.concurrency").clamp(1, 256) as usize),
-        retries: config.int("image.retries").clamp(0, 100) as u32,
-        stall_timeout: Duration::from_secs(config.int("image.stall_timeout").clamp(1, 3600) as u64),
-        sync_every: config.int("image.sync_every").max(1) as u64,
+            .unwrap_or(config.int(key::IMAGE_CONCURRENCY).clamp(1, 256) as usize),
+        retries: config.int(key::IMAGE_RETRIES).clamp(0, 100) as u32,
+        stall_timeout: Duration::from_secs(
+            config.int(key::IMAGE_STALL_TIMEOUT).clamp(1, 3600) as u64
+        ),
+        sync_every: config.bytes(key::IMAGE_SYNC_EVERY).max(1),
         endpoint_url: endpoint,
-        cwd,
+        cwd: current_dir()?,
     })
 }
 
 fn store(ctx: &Context) -> ImageStore {
-    ImageStore::for_state(&ctx.config.state_path())
+    ImageStore::new(ctx.paths())
+}
+
+/// Relative paths in references are resolved against this.
+pub fn current_dir() -> Result<std::path::PathBuf> {
+    Ok(std::env::current_dir().map_err(|e| PmError::io("cannot read the current directory", e))?)
+}
+
+/// `pm image show`: the image, its verdict and its activations.
+fn show(ctx: &mut Context, reference: &str) -> Result<ImageShow> {
+    let store = store(ctx);
+    let cwd = current_dir()?;
+    let db = ctx.read_state()?;
+    let image = store.resolve(db, reference, &cwd)?;
+    let validation = validation_for(db, &image.digest)?.map(Verdict::from);
+    let activations = list_activations(db)?
+        .into_iter()
+        .filter(|a| a.image == image.digest)
+        .collect();
+    Ok(ImageShow {
+        image,
+        validation,
+        activations,
+    })
+}
+
+/// `pm image activations`: every activation, or one image's.
+fn activations(ctx: &mut Context, image: Option<&str>) -> Result<Activations> {
+    let store = store(ctx);
+    let cwd = current_dir()?;
+    let db = ctx.read_state()?;
+    let only: Option<Digest> = match image {
+        Some(reference) => Some(store.resolve(db, reference, &cwd)?.digest),
+        None => None,
+    };
+    let activations = list_activations(db)?
+        .into_iter()
+        .filter(|a| only.as_ref().is_none_or(|d| &a.image == d))
+        .collect();
+    Ok(Activations { activations })
 }
 
 /// `-` reads the image from the JSON a previous pm command printed.
@@ -194,10 +245,11 @@ fn image_reference(arg: &str) -> Result<String> {
 
 fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
     let store = store(ctx);
-    let _pool_lock = ctx.pool_lock()?;
-    let _lock = ctx.lock()?;
+    let cwd = current_dir()?;
+    let pool_lock = ctx.pool_lock()?;
+    let lock = ctx.lock()?;
     let state = ctx.state()?;
-    let record = store.resolve(state, reference)?;
+    let record = store.resolve(state, reference, &cwd)?;
     let users = store.users_of(state, &record.digest)?;
     if !users.is_empty() && !force {
         return Err(PmError::ImageInUse {
@@ -206,12 +258,16 @@ fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
         }
         .into());
     }
-    store.remove(state, &record.digest)?;
+    store.remove(state, &lock, &record.digest)?;
     // pool/activate: its base volumes go too, unless an activation (kept
     // by --force) still stands on them.
     let settings = crate::pool::PoolSettings::from_config(&ctx.config);
-    let base_volumes =
-        crate::pool::remove_unused_bases(ctx.state()?, &settings, Some(&record.digest))?;
+    let base_volumes = crate::pool::remove_unused_bases(
+        ctx.state()?,
+        &pool_lock,
+        &settings,
+        Some(&record.digest),
+    )?;
     Ok(Removed {
         changed: true,
         id: record.id,
@@ -250,14 +306,42 @@ impl Render for ImageList {
     }
 }
 
+/// `pm image show`: the image, flattened, with its verdict and activations.
 #[derive(Serialize)]
-struct ImageShow(ImageRecord);
+struct ImageShow {
+    #[serde(flatten)]
+    image: ImageRecord,
+    /// The stored verdict of `pm image validate`, if any.
+    validation: Option<Verdict>,
+    activations: Vec<ActivationRecord>,
+}
+
+/// The stored verdict, as `image show` prints it.
+#[derive(Serialize)]
+struct Verdict {
+    verdict: crate::image::validate::Verdict,
+    /// Whether `pm image activate` accepts it (safe, by the current rules).
+    current: bool,
+    validated_at: String,
+    violations: usize,
+}
+
+impl From<ValidationRecord> for Verdict {
+    fn from(record: ValidationRecord) -> Verdict {
+        Verdict {
+            current: record.rules_version == crate::image::validate::RULES_VERSION,
+            verdict: record.verdict,
+            validated_at: record.validated_at,
+            violations: record.report.violations.len(),
+        }
+    }
+}
 
 impl Render for ImageShow {
     fn human(&self) -> String {
-        let i = &self.0;
+        let i = &self.image;
         let mut out = format!(
-            "id:      {}\ndigest:  {}\nsize:    {}\npath:    {}\ncreated: {}\n",
+            "id:         {}\ndigest:     {}\nsize:       {}\npath:       {}\ncreated:    {}\n",
             i.id,
             i.digest,
             i.size,
@@ -265,7 +349,73 @@ impl Render for ImageShow {
             i.created_at
         );
         for source in &i.sources {
-            out.push_str(&format!("source:  {source}\n"));
+            out.push_str(&format!("source:     {source}\n"));
+        }
+        match &self.validation {
+            None => out.push_str("validated:  no (run `pm image validate`)\n"),
+            Some(v) => out.push_str(&format!(
+                "validated:  {} at {}{}\n",
+                match v.verdict {
+                    crate::image::validate::Verdict::Safe => "safe".to_string(),
+                    crate::image::validate::Verdict::Rejected =>
+                        format!("rejected ({} violations)", v.violations),
+                },
+                v.validated_at,
+                if v.current {
+                    ""
+                } else {
+                    " (by older rules: validate again)"
+                }
+            )),
+        }
+        for a in &self.activations {
+            out.push_str(&format!("activation: {}\n", activation_line(a)));
+        }
+        out
+    }
+}
+
+/// `name (backend): device or path, created ...`
+fn activation_line(a: &ActivationRecord) -> String {
+    let place = a.device.as_ref().map_or_else(
+        || a.path.clone(),
+        |d| format!("{} ({})", d.display(), a.path),
+    );
+    format!(
+        "{} ({}): {place}, created {}",
+        a.name,
+        a.backend.as_str(),
+        a.created_at
+    )
+}
+
+/// `pm image activations`.
+#[derive(Serialize)]
+struct Activations {
+    activations: Vec<ActivationRecord>,
+}
+
+impl Render for Activations {
+    fn human(&self) -> String {
+        if self.activations.is_empty() {
+            return "no activations\n".to_string();
+        }
+        let mut out = format!(
+            "{:<20}  {:<12}  {:<7}  {:<24}  DEVICE OR PATH\n",
+            "NAME", "IMAGE", "BACKEND", "CREATED"
+        );
+        for a in &self.activations {
+            let place = a
+                .device
+                .as_ref()
+                .map_or_else(|| a.path.clone(), |d| d.display().to_string());
+            out.push_str(&format!(
+                "{:<20}  {:<12}  {:<7}  {:<24}  {place}\n",
+                a.name,
+                a.image.short_id(),
+                a.backend.as_str(),
+                a.created_at
+            ));
         }
         out
     }
@@ -275,7 +425,7 @@ impl Render for ImageShow {
 struct Removed {
     changed: bool,
     id: String,
-    digest: String,
+    digest: Digest,
     bytes_freed: u64,
     /// Base volumes removed with the image (`thin` or `dir`).
     base_volumes: Vec<crate::pool::VolumeRecord>,
@@ -291,6 +441,7 @@ impl Render for Removed {
 pub mod validate {
     use crate::config::parse_bytes;
     use crate::context::Context;
+    use crate::digest::Digest;
     use crate::error::PmError;
     use crate::image::store::{ImageRecord, ImageStore};
     use crate::image::validate::{
@@ -386,7 +537,7 @@ violation is listed, in JSON under error.violations.")]
         let target = resolve_target(ctx, &args.target)?;
         let (report, image, path, changed, recorded) = match target {
             Target::Stored(image) => {
-                let known = validation_for(ctx.state()?, &image.digest)?
+                let known = validation_for(ctx.read_state()?, &image.digest)?
                     .filter(|r| r.matches(&limits, &policy));
                 match known {
                     Some(record) => {
@@ -395,8 +546,8 @@ violation is listed, in JSON under error.violations.")]
                     }
                     None => {
                         let report = checked(ctx, &image.path, &limits, &policy)?;
-                        let _lock = ctx.lock()?;
-                        record_validation(ctx.state()?, &image.digest, &report)?;
+                        let lock = ctx.lock()?;
+                        record_validation(ctx.state()?, &lock, &image.digest, &report)?;
                         let path = image.path.clone();
                         (report, Some(image), path, true, true)
                     }
@@ -454,11 +605,6 @@ violation is listed, in JSON under error.violations.")]
             Err(_) => {}
         }
         let path = Path::new(reference);
-        if let Ok(absolute) = std::fs::canonicalize(path)
-            && let Ok(image) = stored(ctx, &absolute.display().to_string())
-        {
-            return Ok(Target::Stored(image));
-        }
         if path.exists() || path.is_symlink() {
             return Ok(Target::File(path.to_path_buf()));
         }
@@ -470,8 +616,9 @@ violation is listed, in JSON under error.violations.")]
     }
 
     fn stored(ctx: &mut Context, reference: &str) -> Result<ImageRecord> {
-        let state = ctx.state()?;
-        ImageStore::for_state(state.path()).resolve(state, reference)
+        let store = ImageStore::new(ctx.paths());
+        let cwd = super::current_dir()?;
+        store.resolve(ctx.read_state()?, reference, &cwd)
     }
 
     fn is_not_found(e: &anyhow::Error) -> bool {
@@ -487,7 +634,7 @@ violation is listed, in JSON under error.violations.")]
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<String>,
         #[serde(skip_serializing_if = "Option::is_none")]
-        digest: Option<String>,
+        digest: Option<Digest>,
         path: PathBuf,
         #[serde(flatten)]
         report: Report,

@@ -10,10 +10,27 @@ pub mod vault;
 pub mod activation;
 pub mod pool;
 
-use crate::cli::Command;
 use crate::context::Context;
 use crate::output::Outcome;
 use anyhow::Result;
+use clap::Subcommand;
+
+/// The nouns (see `cli` for the global options around them).
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch, validate and activate root-filesystem images
+    Image(image::ImageArgs),
+    /// The device-mapper thin pool that activations live on
+    Pool(pool::PoolArgs),
+    /// Inspect and maintain the shared state file
+    State(state::StateArgs),
+    /// Show the effective configuration
+    Config(config::ConfigArgs),
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+    /// Read secrets from a Bitwarden vault through the bw CLI
+    Vault(vault::VaultArgs),
+}
 
 /// Runs a parsed command.
 pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {

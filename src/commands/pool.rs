@@ -107,14 +107,20 @@ pub fn run(args: PoolArgs, ctx: &mut Context) -> Result<Outcome> {
                     .into());
                 }
             };
-            let _pool_lock = ctx.pool_lock()?;
-            Outcome::of(&admin::create_pool(ctx.state()?, &settings, &devices)?)
+            let pool_lock = ctx.pool_lock()?;
+            Outcome::of(&admin::create_pool(
+                ctx.state()?,
+                &pool_lock,
+                &settings,
+                &devices,
+            )?)
         }
-        PoolVerb::Status => Outcome::of(&admin::pool_status(ctx.state()?, &settings)?),
+        PoolVerb::Status => Outcome::of(&admin::pool_status(ctx.read_state()?, &settings)?),
         PoolVerb::Destroy(destroy) => {
-            let _pool_lock = ctx.pool_lock()?;
+            let pool_lock = ctx.pool_lock()?;
             Outcome::of(&admin::destroy_pool(
                 ctx.state()?,
+                &pool_lock,
                 &settings,
                 destroy.force,
             )?)

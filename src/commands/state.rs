@@ -69,7 +69,7 @@ impl StateVerb {
 
 pub fn run(args: StateArgs, ctx: &mut Context) -> Result<Outcome> {
     match args.verb {
-        StateVerb::Show => Outcome::of(&Show(ctx.state()?.summary()?)),
+        StateVerb::Show => Outcome::of(&Show(ctx.read_state()?.summary()?)),
         StateVerb::History {
             command,
             since,
@@ -83,7 +83,7 @@ pub fn run(args: StateArgs, ctx: &mut Context) -> Result<Outcome> {
                 limit,
             };
             Outcome::of(&History {
-                entries: ctx.state()?.history(&filter)?,
+                entries: ctx.read_state()?.history(&filter)?,
             })
         }
         StateVerb::Prune { older_than } => prune(ctx, older_than),
@@ -93,8 +93,10 @@ pub fn run(args: StateArgs, ctx: &mut Context) -> Result<Outcome> {
 
 fn prune(ctx: &mut Context, older_than: Duration) -> Result<Outcome> {
     let cutoff_ms = now_ms() - older_than.as_millis().min(i64::MAX as u128) as i64;
-    let _lock = ctx.lock()?;
-    let removed = ctx.state()?.prune_history(cutoff_ms)?;
+    let lock = ctx.lock()?;
+    let removed = ctx
+        .state()?
+        .write(&lock, |tx| tx.prune_history(cutoff_ms))?;
     Outcome::of(&Pruned {
         changed: removed > 0,
         removed,
@@ -110,7 +112,16 @@ fn backup(ctx: &mut Context, file: PathBuf, force: bool) -> Result<Outcome> {
         )
         .into());
     }
-    let state = ctx.state()?;
+    let state = ctx.read_state()?;
+    if !state.exists() {
+        return Err(PmError::not_found(
+            format!("state file {}", state.path().display()),
+            Some(
+                "no pm command has written a state here yet; check --state / PM_STATE".to_string(),
+            ),
+        )
+        .into());
+    }
     let source = state.path().to_path_buf();
     let bytes = state.backup_to(&file)?;
     Outcome::of(&BackedUp {

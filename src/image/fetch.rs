@@ -17,17 +17,18 @@
 //!    `images`, and the `downloads` row is dropped.
 
 use crate::context::Context;
+use crate::digest::{Digest, hex};
 use crate::error::{PmError, STORE_CHECKSUM};
 use crate::image::download::{self, Downloaded, EngineError, Fault, ObjectInfo, Plan, Remote};
 use crate::image::source::Source;
 use crate::image::store::{ImageRecord, ImageStore};
-use crate::lock::{self, Holder};
+use crate::lock::{self, Held, Holder, LockGuard};
 use crate::output::Render;
-use crate::state::{State, now_ms};
+use crate::paths::create_private_dir;
+use crate::state::{Interrupted, NewDownload, Reader, State};
 use anyhow::{Context as _, Result};
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -57,7 +58,7 @@ pub struct FetchOptions {
 #[derive(Debug, Serialize)]
 pub struct FetchReport {
     pub id: String,
-    pub digest: String,
+    pub digest: Digest,
     pub size: u64,
     pub path: PathBuf,
     pub source: String,
@@ -92,15 +93,16 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
     let source = Source::parse(&options.source, &options.cwd)?;
     let canonical = source.canonical();
     let expected = options.sha256.as_deref().map(parse_sha256).transpose()?;
-    let store = ImageStore::for_state(&ctx.config.state_path());
-    if let Some(record) = already_fetched(ctx.state()?, &store, &canonical, expected.as_deref())? {
+    let store = ImageStore::new(ctx.paths());
+    if let Some(record) = already_fetched(ctx.state()?, &store, &canonical, expected.as_ref())? {
         return Ok(report(record, &canonical, false, started, 0, 0));
     }
     tracing::info!(source = %canonical, "fetch_start");
-    let partial_dir = store.root().join("partial");
-    crate::state::create_private_dir(&partial_dir)?;
+    let partial_dir = ctx.paths().partial_downloads();
+    create_private_dir(&partial_dir)
+        .map_err(|e| PmError::io(format!("cannot create {}", partial_dir.display()), e))?;
     let key = source_key(&canonical);
-    let _download_lock = lock::acquire(
+    let download_lock = lock::acquire(
         &partial_dir.join(format!("{key}.lock")),
         "the download lock",
         &Holder::this_process(&format!("pm image fetch {canonical}")),
@@ -112,21 +114,21 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
         },
     )?;
     // Whoever held the download lock may just have finished this source.
-    if let Some(record) = already_fetched(ctx.state()?, &store, &canonical, expected.as_deref())? {
+    if let Some(record) = already_fetched(ctx.state()?, &store, &canonical, expected.as_ref())? {
         return Ok(report(record, &canonical, false, started, 0, 0));
     }
     let partial = partial_dir.join(format!("{key}.part"));
     let result = match &source {
         Source::Local { path } => fetch_local(ctx, options, path, &partial)
-            .and_then(|hex| {
+            .and_then(|digest| {
                 finish(
                     ctx,
                     &store,
                     &canonical,
                     &partial,
-                    &hex,
+                    &digest,
                     None,
-                    expected.as_deref(),
+                    expected.as_ref(),
                 )
             })
             .inspect_err(|_| {
@@ -139,12 +141,15 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
             }),
         Source::S3 { .. } | Source::Http { .. } => fetch_remote(
             ctx,
-            options,
-            &source,
-            &canonical,
-            &store,
-            &partial,
-            expected.as_deref(),
+            &Download {
+                options,
+                source: &source,
+                canonical: &canonical,
+                store: &store,
+                partial: &partial,
+                expected: expected.as_ref(),
+                lock: &download_lock,
+            },
         ),
     };
     match result {
@@ -197,42 +202,36 @@ fn report(
 /// The stored image for a source, if it is there, whole, and (when a digest
 /// is expected) the right one.
 fn already_fetched(
-    state: &State,
+    db: &Reader,
     store: &ImageStore,
     source: &str,
-    expected: Option<&str>,
+    expected: Option<&Digest>,
 ) -> Result<Option<ImageRecord>> {
-    let Some(digest) = store.digest_for_source(state, source)? else {
+    let Some(digest) = db.digest_for_source(source)? else {
         return Ok(None);
     };
-    if expected.is_some_and(|hex| digest != format!("sha256:{hex}")) {
+    if expected.is_some_and(|e| e != &digest) {
         return Ok(None);
     }
     Ok(store
-        .by_digest(state, &digest)?
+        .by_digest(db, &digest)?
         .filter(|record| std::fs::metadata(&record.path).is_ok_and(|m| m.len() == record.size)))
 }
 
-/// `sha256:<hex>` or `<hex>` → lowercase hex.
-fn parse_sha256(text: &str) -> Result<String> {
-    let hex = text
-        .strip_prefix("sha256:")
-        .unwrap_or(text)
-        .to_ascii_lowercase();
-    if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        Ok(hex)
-    } else {
-        Err(PmError::usage(
+/// `sha256:<hex>` or `<hex>`.
+fn parse_sha256(text: &str) -> Result<Digest> {
+    Digest::parse(text).ok_or_else(|| {
+        PmError::usage(
             format!("--sha256 {text:?} is not a SHA-256 digest"),
             Some("give 64 hex digits, optionally prefixed with sha256:".to_string()),
         )
-        .into())
-    }
+        .into()
+    })
 }
 
 /// A file-name-safe key for a source: the first 32 hex digits of its SHA-256.
 pub fn source_key(source: &str) -> String {
-    crate::image::s3::hex(&Sha256::digest(source.as_bytes())[..16])
+    hex(&Sha256::digest(source.as_bytes())[..16])
 }
 
 /// Copies a local file into the partial file, hashing in the same pass.
@@ -241,7 +240,7 @@ fn fetch_local(
     options: &FetchOptions,
     path: &Path,
     partial: &Path,
-) -> Result<String> {
+) -> Result<Digest> {
     let mut input = File::open(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => PmError::not_found(
             format!("file {}", path.display()),
@@ -279,7 +278,7 @@ fn fetch_local(
     progress.finish();
     output.set_len(offset)?;
     output.sync_all()?;
-    Ok(crate::image::s3::hex(&sha.finalize()))
+    Ok(Digest::from_bytes(&sha.finalize().into()))
 }
 
 /// A fresh partial file of `size` bytes, with its blocks allocated up front
@@ -319,22 +318,27 @@ fn preallocate(_file: &File, _size: u64) -> bool {
     false
 }
 
-fn fetch_remote(
-    ctx: &mut Context,
-    options: &FetchOptions,
-    source: &Source,
-    canonical: &str,
-    store: &ImageStore,
-    partial: &Path,
-    expected: Option<&str>,
-) -> Result<Fetched> {
+/// One remote download: what it fetches, where to, and the per-source
+/// download lock it runs under (which the bookkeeping thread's writes show).
+struct Download<'a> {
+    options: &'a FetchOptions,
+    source: &'a Source,
+    canonical: &'a str,
+    store: &'a ImageStore,
+    partial: &'a Path,
+    expected: Option<&'a Digest>,
+    lock: &'a LockGuard,
+}
+
+fn fetch_remote(ctx: &mut Context, job: &Download<'_>) -> Result<Fetched> {
+    let (options, canonical) = (job.options, job.canonical);
     limit_allocator_caching();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4)))
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let remote = Arc::new(runtime.block_on(connect(source, options))?);
+    let remote = Arc::new(runtime.block_on(connect(job.source, options))?);
     // One restart from zero is allowed when the object changes under us.
     let mut restarted = false;
     loop {
@@ -347,61 +351,30 @@ fn fetch_remote(
             }
             .into());
         }
-        let claim = claim_download(ctx, options, canonical, partial, &info)?;
+        let claim = claim_download(ctx, job, &info)?;
         let bytes_resumed = claim.resumed_bytes();
-        let checkpoints = Checkpoints {
-            file: claim.file.try_clone()?,
-            size: info.size,
-            part_size: claim.part_size,
-            every: options.sync_every,
-        };
-        let (finished_tx, ledger) =
-            spawn_ledger(ctx.config.state_path(), canonical.to_string(), checkpoints)?;
-        let progress: Arc<dyn crate::progress::Progress> =
-            Arc::from(ctx.byte_progress("fetching", info.size));
-        progress.advance(bytes_resumed);
-        let plan = Plan {
-            size: info.size,
-            part_size: claim.part_size,
-            concurrency: options.concurrency.max(1),
-            retries: options.retries,
-            stall_timeout: options.stall_timeout,
-            etag: info.etag.clone(),
-        };
-        let outcome = runtime.block_on(download::download(
-            remote.clone(),
-            Arc::new(claim.file),
-            plan,
-            claim.done,
-            finished_tx,
-            progress.clone(),
-        ));
-        progress.finish();
-        // The ledger ends when the engine's senders are gone.
-        let ledger_result = ledger
-            .join()
-            .map_err(|_| anyhow::anyhow!("the download bookkeeping thread panicked"))?;
+        let (outcome, ledger_result) = download_parts(ctx, job, &runtime, &remote, &info, claim)?;
         match outcome {
             Ok(Downloaded {
                 sha256,
                 bytes_received,
             }) => {
                 ledger_result?;
-                let hex = crate::image::s3::hex(&sha256);
+                let digest = Digest::from_bytes(&sha256);
                 let store_sum = info.sha256.as_deref().map(|s| (s, STORE_CHECKSUM));
-                let record = verify(canonical, &hex, expected, store_sum).and_then(|()| {
+                let record = verify(canonical, &digest, job.expected, store_sum).and_then(|()| {
                     finish(
                         ctx,
-                        store,
+                        job.store,
                         canonical,
-                        partial,
-                        &hex,
+                        job.partial,
+                        &digest,
                         info.etag.as_deref(),
                         None,
                     )
                 });
                 if record.is_err() {
-                    discard_download(ctx, canonical, partial)?;
+                    discard_download(ctx, canonical, job.partial)?;
                 }
                 return Ok(Fetched {
                     record: record?,
@@ -413,11 +386,11 @@ fn fetch_remote(
                 ctx.notice(&format!(
                     "{canonical} changed during the download (its ETag no longer matches); starting over from zero"
                 ));
-                discard_download(ctx, canonical, partial)?;
+                discard_download(ctx, canonical, job.partial)?;
                 restarted = true;
             }
             Err(EngineError::Changed) => {
-                discard_download(ctx, canonical, partial)?;
+                discard_download(ctx, canonical, job.partial)?;
                 return Err(PmError::ObjectChanged {
                     source_url: canonical.to_string(),
                 }
@@ -429,6 +402,61 @@ fn fetch_remote(
             Err(EngineError::Local(e)) => return Err(e),
         }
     }
+}
+
+/// What the part engine and the bookkeeping beside it ended with.
+type PartsOutcome = (std::result::Result<Downloaded, EngineError>, Result<()>);
+
+/// Runs the part engine with the bookkeeping thread beside it.
+fn download_parts(
+    ctx: &Context,
+    job: &Download<'_>,
+    runtime: &tokio::runtime::Runtime,
+    remote: &Arc<Remote>,
+    info: &ObjectInfo,
+    claim: Claim,
+) -> Result<PartsOutcome> {
+    let checkpoints = Checkpoints {
+        file: claim.file.try_clone()?,
+        size: info.size,
+        part_size: claim.part_size,
+        every: job.options.sync_every,
+    };
+    let progress: Arc<dyn crate::progress::Progress> =
+        Arc::from(ctx.byte_progress("fetching", info.size));
+    progress.advance(claim.resumed_bytes());
+    let plan = Plan {
+        size: info.size,
+        part_size: claim.part_size,
+        concurrency: job.options.concurrency.max(1),
+        retries: job.options.retries,
+        stall_timeout: job.options.stall_timeout,
+        etag: info.etag.clone(),
+    };
+    let (finished_tx, finished_rx) = std::sync::mpsc::channel::<u64>();
+    let state_path = ctx.paths().state().to_path_buf();
+    let results = std::thread::scope(|scope| {
+        let ledger = std::thread::Builder::new()
+            .name("pm-ledger".to_string())
+            .spawn_scoped(scope, || {
+                record_parts(&state_path, job, checkpoints, finished_rx)
+            })?;
+        let outcome = runtime.block_on(download::download(
+            remote.clone(),
+            Arc::new(claim.file),
+            plan,
+            claim.done,
+            finished_tx,
+            progress.clone(),
+        ));
+        // The ledger ends when the engine's senders are gone.
+        let ledger_result = ledger
+            .join()
+            .map_err(|_| anyhow::anyhow!("the download bookkeeping thread panicked"))?;
+        Ok::<_, anyhow::Error>((outcome, ledger_result))
+    })?;
+    progress.finish();
+    Ok(results)
 }
 
 /// Part buffers are megabytes each and freed as soon as they are hashed.
@@ -520,24 +548,11 @@ impl Claim {
     }
 }
 
-/// The `downloads` row of an earlier, interrupted run.
-struct Interrupted {
-    etag: Option<String>,
-    size: u64,
-    part_size: u64,
-    boot_id: Option<String>,
-}
-
 /// Resumes the interrupted download of the same object, or starts afresh
 /// (saying why when an interrupted one is thrown away).
-fn claim_download(
-    ctx: &mut Context,
-    options: &FetchOptions,
-    canonical: &str,
-    partial: &Path,
-    info: &ObjectInfo,
-) -> Result<Claim> {
-    let previous = interrupted_download(ctx.state()?, canonical)?;
+fn claim_download(ctx: &mut Context, job: &Download<'_>, info: &ObjectInfo) -> Result<Claim> {
+    let (canonical, partial) = (job.canonical, job.partial);
+    let previous = ctx.state()?.interrupted_download(canonical)?;
     if let Some(previous) = previous {
         let file_ok = std::fs::metadata(partial).is_ok_and(|m| m.len() == info.size);
         if previous.etag == info.etag && previous.size == info.size && file_ok {
@@ -565,26 +580,19 @@ fn claim_download(
             ));
         }
     }
-    let part_size = options.part_size.max(64 << 10);
-    let _lock = ctx.lock()?;
+    let part_size = job.options.part_size.max(64 << 10);
+    let lock = ctx.lock()?;
     let file = create_partial(partial, info.size)?;
-    let now = now_ms();
-    ctx.state()?.write(|tx| {
-        tx.execute("DELETE FROM downloads WHERE source = ?1", [canonical])?;
-        tx.execute(
-            "INSERT INTO downloads (source, etag, size, part_size, partial_path, boot_id, started_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            params![
-                canonical,
-                info.etag,
-                info.size as i64,
-                part_size as i64,
-                partial.display().to_string(),
-                boot_id(),
-                now
-            ],
-        )?;
-        Ok(())
+    let boot = boot_id();
+    ctx.state()?.write(&lock, |tx| {
+        tx.start_download(&NewDownload {
+            source: canonical,
+            etag: info.etag.as_deref(),
+            size: info.size,
+            part_size,
+            partial_path: partial,
+            boot_id: boot.as_deref(),
+        })
     })?;
     Ok(Claim {
         file,
@@ -593,40 +601,19 @@ fn claim_download(
     })
 }
 
-fn interrupted_download(state: &State, canonical: &str) -> Result<Option<Interrupted>> {
-    Ok(state
-        .reader()
-        .query_row(
-            "SELECT etag, size, part_size, boot_id FROM downloads WHERE source = ?1",
-            [canonical],
-            |r| {
-                Ok(Interrupted {
-                    etag: r.get(0)?,
-                    size: r.get::<_, i64>(1)? as u64,
-                    part_size: r.get::<_, i64>(2)? as u64,
-                    boot_id: r.get(3)?,
-                })
-            },
-        )
-        .optional()?)
-}
-
 /// Parts recorded as written. They all survive a kill -9 (the page cache
 /// keeps them) but not necessarily a power cut: after a reboot only the parts
 /// written before the last fsync can be trusted, the `durable` ones.
 fn done_parts(
-    state: &State,
+    db: &Reader,
     canonical: &str,
     previous: &Interrupted,
     same_boot: bool,
 ) -> Result<Vec<bool>> {
     let parts = previous.size.div_ceil(previous.part_size) as usize;
     let mut done = vec![false; parts];
-    let mut stmt = state
-        .reader()
-        .prepare("SELECT part FROM download_parts WHERE source = ?1 AND (durable = 1 OR ?2)")?;
-    for part in stmt.query_map(params![canonical, same_boot], |r| r.get::<_, i64>(0))? {
-        if let Some(slot) = usize::try_from(part?).ok().and_then(|i| done.get_mut(i)) {
+    for part in db.done_parts(canonical, same_boot)? {
+        if let Some(slot) = usize::try_from(part).ok().and_then(|i| done.get_mut(i)) {
             *slot = true;
         }
     }
@@ -661,80 +648,55 @@ impl Checkpoints {
 /// The bookkeeping thread: records each finished part in its own
 /// transaction (so a SIGKILL loses only parts in flight) on its own
 /// connection, off the download's path, and marks parts durable after each
-/// checkpoint fsync (so a power cut loses only what came after it).
-fn spawn_ledger(
-    state_path: PathBuf,
-    source: String,
+/// checkpoint fsync (so a power cut loses only what came after it). It
+/// writes under the download lock the fetch holds for this source.
+fn record_parts(
+    state_path: &Path,
+    job: &Download<'_>,
     checkpoints: Checkpoints,
-) -> Result<(
-    std::sync::mpsc::Sender<u64>,
-    std::thread::JoinHandle<Result<()>>,
-)> {
-    let (tx, rx) = std::sync::mpsc::channel::<u64>();
-    let handle = std::thread::Builder::new()
-        .name("pm-ledger".to_string())
-        .spawn(move || -> Result<()> {
-            let mut state = State::open(&state_path)?;
-            let mut unsynced: Vec<u64> = Vec::new();
-            let mut unsynced_bytes = 0u64;
-            for part in rx {
-                state.write(|tx| {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO download_parts (source, part) VALUES (?1, ?2)",
-                        params![source, part as i64],
-                    )?;
-                    tx.execute(
-                        "UPDATE downloads SET updated_at = ?2 WHERE source = ?1",
-                        params![source, now_ms()],
-                    )?;
-                    Ok(())
-                })?;
-                crate::failpoint::hit("fetch_part_recorded");
-                unsynced.push(part);
-                unsynced_bytes += checkpoints.part_len(part);
-                if unsynced_bytes >= checkpoints.every {
-                    // Every part in `unsynced` was written before this sync
-                    // began, so the sync covers it.
-                    checkpoints.file.sync_data()?;
-                    mark_durable(&mut state, &source, &unsynced)?;
-                    tracing::debug!(parts = unsynced.len(), "fetch_checkpoint_complete");
-                    unsynced.clear();
-                    unsynced_bytes = 0;
-                }
-            }
-            Ok(())
-        })?;
-    Ok((tx, handle))
-}
-
-fn mark_durable(state: &mut State, source: &str, parts: &[u64]) -> Result<()> {
-    state.write(|tx| {
-        let mut stmt =
-            tx.prepare("UPDATE download_parts SET durable = 1 WHERE source = ?1 AND part = ?2")?;
-        for &part in parts {
-            stmt.execute(params![source, part as i64])?;
+    finished: std::sync::mpsc::Receiver<u64>,
+) -> Result<()> {
+    let source = job.canonical;
+    let held: &dyn Held = job.lock;
+    let mut state = State::open(state_path)?;
+    let mut unsynced: Vec<u64> = Vec::new();
+    let mut unsynced_bytes = 0u64;
+    for part in finished {
+        state.write(held, |tx| tx.record_part(source, part))?;
+        crate::failpoint::hit("fetch_part_recorded");
+        unsynced.push(part);
+        unsynced_bytes += checkpoints.part_len(part);
+        if unsynced_bytes >= checkpoints.every {
+            // Every part in `unsynced` was written before this sync
+            // began, so the sync covers it.
+            checkpoints.file.sync_data()?;
+            state.write(held, |tx| tx.mark_parts_durable(source, &unsynced))?;
+            tracing::debug!(parts = unsynced.len(), "fetch_checkpoint_complete");
+            unsynced.clear();
+            unsynced_bytes = 0;
         }
-        Ok(())
-    })
+    }
+    Ok(())
 }
 
 /// Checks the digest against what the operator or the store expects.
 fn verify(
     canonical: &str,
-    actual: &str,
-    expected: Option<&str>,
+    actual: &Digest,
+    expected: Option<&Digest>,
     store_sum: Option<(&str, &'static str)>,
 ) -> Result<()> {
+    let store_sum = store_sum.map(|(hex, from)| (Digest::parse(hex), from));
     let wanted = expected
-        .map(|e| (e, "--sha256"))
+        .map(|e| (Some(e.clone()), "--sha256"))
         .into_iter()
         .chain(store_sum);
-    for (hex, from) in wanted {
-        if hex != actual {
+    for (digest, from) in wanted {
+        if digest.as_ref() != Some(actual) {
             return Err(PmError::DigestMismatch {
                 source_url: canonical.to_string(),
-                expected: format!("sha256:{hex}"),
-                actual: format!("sha256:{actual}"),
+                expected: digest.map_or_else(|| "(unreadable)".to_string(), |d| d.to_string()),
+                actual: actual.to_string(),
                 from,
             }
             .into());
@@ -750,17 +712,19 @@ fn finish(
     store: &ImageStore,
     canonical: &str,
     partial: &Path,
-    hex: &str,
+    digest: &Digest,
     etag: Option<&str>,
-    expected: Option<&str>,
+    expected: Option<&Digest>,
 ) -> Result<ImageRecord> {
-    verify(canonical, hex, expected, None)?;
+    verify(canonical, digest, expected, None)?;
     File::open(partial)?.sync_all()?;
-    let blob = store.blob_path(hex);
-    let blob_dir = blob.parent().unwrap_or(store.root());
-    crate::state::create_private_dir(blob_dir)?;
+    let blob = store.blob_path(digest);
+    let root = store.root();
+    let blob_dir = blob.parent().unwrap_or(&root);
+    create_private_dir(blob_dir)
+        .map_err(|e| PmError::io(format!("cannot create {}", blob_dir.display()), e))?;
     let size = std::fs::metadata(partial)?.len();
-    let _lock = ctx.lock()?;
+    let lock = ctx.lock()?;
     if std::fs::metadata(&blob).is_ok_and(|m| m.len() == size) {
         // The same content came from another source: keep the one copy.
         std::fs::remove_file(partial)?;
@@ -772,20 +736,15 @@ fn finish(
     File::open(blob_dir)?.sync_all()?;
     crate::failpoint::hit("fetch_before_record");
     let state = ctx.state()?;
-    let record = store.record_ready(state, hex, size, canonical, etag)?;
-    state.write(|tx| {
-        tx.execute("DELETE FROM downloads WHERE source = ?1", [canonical])?;
-        Ok(())
-    })?;
+    let record = store.record_ready(state, &lock, digest, size, canonical, etag)?;
+    state.write(&lock, |tx| tx.forget_download(canonical))?;
     Ok(record)
 }
 
 /// Forgets an interrupted or failed download and removes its partial file.
 fn discard_download(ctx: &mut Context, canonical: &str, partial: &Path) -> Result<()> {
-    let _lock = ctx.lock()?;
+    let lock = ctx.lock()?;
     let _ = std::fs::remove_file(partial);
-    ctx.state()?.write(|tx| {
-        tx.execute("DELETE FROM downloads WHERE source = ?1", [canonical])?;
-        Ok(())
-    })
+    ctx.state()?
+        .write(&lock, |tx| tx.forget_download(canonical))
 }

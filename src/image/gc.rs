@@ -8,7 +8,7 @@
 //! per-source lock is held: that fetch is running right now.
 
 use crate::context::Context;
-use crate::image::store::ImageStore;
+use crate::digest::Digest;
 use crate::output::Render;
 use crate::state::now_ms;
 use anyhow::Result;
@@ -46,9 +46,9 @@ impl Render for GcReport {
 }
 
 pub fn collect(ctx: &mut Context, partial_age: Duration) -> Result<GcReport> {
-    let store = ImageStore::for_state(&ctx.config.state_path());
-    let _pool_lock = ctx.pool_lock()?;
-    let _lock = ctx.lock()?;
+    let paths = ctx.paths().clone();
+    let pool_lock = ctx.pool_lock()?;
+    let lock = ctx.lock()?;
     let state = ctx.state()?;
     let mut report = GcReport {
         changed: false,
@@ -58,33 +58,17 @@ pub fn collect(ctx: &mut Context, partial_age: Duration) -> Result<GcReport> {
         base_volumes: Vec::new(),
     };
     let cutoff = now_ms() - partial_age.as_millis() as i64;
-    let stale: Vec<(String, String)> = state
-        .reader()
-        .prepare("SELECT source, partial_path FROM downloads WHERE updated_at < ?1")?
-        .query_map([cutoff], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    for (source, partial) in stale {
-        let partial = PathBuf::from(partial);
-        if download_is_running(&partial) {
+    for stale in state.stale_downloads(cutoff)? {
+        if download_is_running(&stale.partial_path) {
             continue;
         }
-        state.write(|tx| {
-            tx.execute("DELETE FROM downloads WHERE source = ?1", [&source])?;
-            Ok(())
-        })?;
-        remove_counted(&partial, &mut report);
-        report.partial_downloads.push(source);
+        state.write(&lock, |tx| tx.forget_download(&stale.source))?;
+        remove_counted(&stale.partial_path, &mut report);
+        report.partial_downloads.push(stale.source);
     }
     // Partial files no row knows about (a crash before the row was written).
-    let known: HashSet<PathBuf> = state
-        .reader()
-        .prepare("SELECT partial_path FROM downloads")?
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?
-        .into_iter()
-        .map(PathBuf::from)
-        .collect();
-    for path in files_in(&store.root().join("partial")) {
+    let known: HashSet<PathBuf> = state.download_partial_paths()?.into_iter().collect();
+    for path in files_in(&paths.partial_downloads()) {
         let is_part = path.extension().is_some_and(|e| e == "part");
         if is_part
             && !known.contains(&path)
@@ -95,19 +79,19 @@ pub fn collect(ctx: &mut Context, partial_age: Duration) -> Result<GcReport> {
         }
     }
     // Blobs no row references.
-    let digests: HashSet<String> = state
-        .reader()
-        .prepare("SELECT digest FROM images")?
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for path in files_in(&store.root().join("sha256")) {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        if name.is_some_and(|hex| !digests.contains(&format!("sha256:{hex}"))) {
+    let digests: HashSet<Digest> = state.images()?.into_iter().map(|i| i.digest).collect();
+    for path in files_in(&paths.images().join("sha256")) {
+        let digest = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(Digest::parse);
+        if digest.is_none_or(|d| !digests.contains(&d)) {
             remove_counted(&path, &mut report);
         }
     }
     let settings = crate::pool::PoolSettings::from_config(&ctx.config);
-    report.base_volumes = crate::pool::remove_unused_bases(ctx.state()?, &settings, None)?;
+    report.base_volumes =
+        crate::pool::remove_unused_bases(ctx.state()?, &pool_lock, &settings, None)?;
     report.changed = !report.files.is_empty()
         || !report.partial_downloads.is_empty()
         || !report.base_volumes.is_empty();

@@ -2,7 +2,7 @@
 //! hyper 1 + rustls stack the S3 SDK already links in (no second HTTP stack),
 //! with the same [`Fault`] classification as S3.
 
-use crate::image::download::{Fault, ObjectInfo};
+use crate::image::remote::{Fault, ObjectInfo};
 use anyhow::{Context as _, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -64,7 +64,7 @@ impl HttpObject {
         let sha256 = text("x-amz-checksum-sha256")
             .and_then(|c| aws_smithy_types::base64::decode(c).ok())
             .filter(|raw| raw.len() == 32)
-            .map(|raw| crate::image::s3::hex(&raw));
+            .map(|raw| crate::digest::hex(&raw));
         Ok(ObjectInfo {
             size,
             etag: text(ETAG.as_str()),

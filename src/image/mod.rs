@@ -10,5 +10,6 @@ pub mod download;
 pub mod fetch;
 pub mod gc;
 pub mod http;
+pub mod remote;
 pub mod s3;
 pub mod source;

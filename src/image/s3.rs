@@ -7,7 +7,7 @@
 //! retries per part with its own backoff and counts the attempts it reports.
 
 use crate::error::PmError;
-use crate::image::download::{Fault, ObjectInfo};
+use crate::image::remote::{Fault, ObjectInfo};
 use anyhow::Result;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -23,6 +23,9 @@ pub struct S3Object {
     client: aws_sdk_s3::Client,
     bucket: String,
     key: String,
+    /// The credentials' secret parts, held so the log redactor knows them
+    /// for as long as the client may log.
+    _redacted: Vec<crate::secret::Secret>,
 }
 
 /// Region used when the chain finds none: S3-compatible stores ignore it,
@@ -43,7 +46,7 @@ impl S3Object {
             loader = loader.endpoint_url(url);
         }
         let shared = loader.load().await;
-        register_credentials_for_redaction(&shared, bucket, key).await?;
+        let redacted = register_credentials_for_redaction(&shared, bucket, key).await?;
         let region = shared
             .region()
             .cloned()
@@ -60,6 +63,7 @@ impl S3Object {
             client: aws_sdk_s3::Client::from_conf(config),
             bucket: bucket.to_string(),
             key: key.to_string(),
+            _redacted: redacted,
         })
     }
 
@@ -87,7 +91,7 @@ impl S3Object {
             .filter(|c| full_object && !c.contains('-'))
             .and_then(|c| aws_smithy_types::base64::decode(c).ok())
             .filter(|raw| raw.len() == 32)
-            .map(|raw| hex(&raw));
+            .map(|raw| crate::digest::hex(&raw));
         Ok(ObjectInfo {
             size,
             etag: out.e_tag().map(str::to_string),
@@ -139,18 +143,16 @@ async fn register_credentials_for_redaction(
     shared: &aws_config::SdkConfig,
     bucket: &str,
     key: &str,
-) -> Result<()> {
+) -> Result<Vec<crate::secret::Secret>> {
     use aws_sdk_s3::config::ProvideCredentials;
     let Some(provider) = shared.credentials_provider() else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     match provider.provide_credentials().await {
         Ok(creds) => {
-            drop(crate::secret::Secret::new(creds.secret_access_key()));
-            if let Some(token) = creds.session_token() {
-                drop(crate::secret::Secret::new(token));
-            }
-            Ok(())
+            let secret = crate::secret::Secret::new(creds.secret_access_key());
+            let token = creds.session_token().map(crate::secret::Secret::new);
+            Ok(std::iter::once(secret).chain(token).collect())
         }
         Err(e) => Err(PmError::FetchDenied {
             source_url: format!("s3://{bucket}/{key}"),
@@ -183,9 +185,4 @@ where
         }
         _ => Fault::Unsupported(DisplayErrorContext(&err).to_string()),
     }
-}
-
-/// Lowercase hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

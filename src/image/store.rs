@@ -6,20 +6,20 @@
 //! Sources (`s3://…`, `https://…`, local paths) map to digests in
 //! `image_sources`; several sources may name the same content.
 
+use crate::digest::Digest;
 use crate::error::PmError;
-use crate::state::{State, format_ms};
+use crate::image::source::Source;
+use crate::lock::Held;
+use crate::paths::StatePaths;
+use crate::state::{ImageRow, Reader, State, format_ms};
 use anyhow::Result;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// Length of the short id shown to people (like docker's 12-hex ids).
-pub const SHORT_ID_LEN: usize = 12;
 
 /// Where blobs live for a given state file.
 #[derive(Clone, Debug)]
 pub struct ImageStore {
-    root: PathBuf,
+    paths: StatePaths,
 }
 
 /// A complete, verified image in the store.
@@ -27,8 +27,7 @@ pub struct ImageStore {
 pub struct ImageRecord {
     /// The first 12 hex digits of the digest.
     pub id: String,
-    /// `sha256:<64 hex>`.
-    pub digest: String,
+    pub digest: Digest,
     pub size: u64,
     pub path: PathBuf,
     /// Every source this content was fetched from, most recent first.
@@ -36,22 +35,34 @@ pub struct ImageRecord {
     pub created_at: String,
 }
 
+impl From<ImageRow> for ImageRecord {
+    fn from(row: ImageRow) -> ImageRecord {
+        ImageRecord {
+            id: row.digest.short_id().to_string(),
+            digest: row.digest,
+            size: row.size,
+            path: row.path,
+            sources: row.sources,
+            created_at: format_ms(row.created_at_ms),
+        }
+    }
+}
+
 impl ImageStore {
-    /// The store that belongs to a state file: `images/` beside it.
-    pub fn for_state(state_path: &Path) -> ImageStore {
-        let dir = state_path.parent().unwrap_or(Path::new("."));
+    pub fn new(paths: &StatePaths) -> ImageStore {
         ImageStore {
-            root: dir.join("images"),
+            paths: paths.clone(),
         }
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
+    /// `images/`.
+    pub fn root(&self) -> PathBuf {
+        self.paths.images()
     }
 
     /// `images/sha256/<hex>`.
-    pub fn blob_path(&self, hex: &str) -> PathBuf {
-        self.root.join("sha256").join(hex)
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.paths.blob(digest.hex())
     }
 
     /// Records a blob that is complete, verified and already renamed into
@@ -59,162 +70,78 @@ impl ImageStore {
     pub fn record_ready(
         &self,
         state: &mut State,
-        hex: &str,
+        held: &dyn Held,
+        digest: &Digest,
         size: u64,
         source: &str,
         etag: Option<&str>,
     ) -> Result<ImageRecord> {
-        let digest = format!("sha256:{hex}");
-        let path = self.blob_path(hex);
-        let now = crate::state::now_ms();
-        state.write(|tx| {
-            tx.execute(
-                "INSERT INTO images (digest, size, path, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (digest) DO NOTHING",
-                params![digest, size as i64, path.display().to_string(), now],
-            )?;
-            tx.execute(
-                "INSERT INTO image_sources (source, digest, etag, fetched_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (source) DO UPDATE SET digest = ?2, etag = ?3, fetched_at = ?4",
-                params![source, digest, etag, now],
-            )?;
-            Ok(())
+        let path = self.blob_path(digest);
+        state.write(held, |tx| {
+            tx.record_image(digest, size, &path, source, etag)
         })?;
-        self.by_digest(state, &digest)?
+        self.by_digest(state, digest)?
             .ok_or_else(|| anyhow::anyhow!("image {digest} vanished right after being recorded"))
     }
 
-    pub fn by_digest(&self, state: &State, digest: &str) -> Result<Option<ImageRecord>> {
-        let row = state
-            .reader()
-            .query_row(
-                "SELECT digest, size, path, created_at FROM images WHERE digest = ?1",
-                [digest],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((digest, size, path, created_at)) = row else {
-            return Ok(None);
-        };
-        let sources = state
-            .reader()
-            .prepare("SELECT source FROM image_sources WHERE digest = ?1 ORDER BY fetched_at DESC")?
-            .query_map([&digest], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        Ok(Some(ImageRecord {
-            id: short_id(&digest),
-            size: size as u64,
-            path: PathBuf::from(path),
-            sources,
-            created_at: format_ms(created_at),
-            digest,
-        }))
-    }
-
-    /// The digest last fetched from `source`, if any.
-    pub fn digest_for_source(&self, state: &State, source: &str) -> Result<Option<String>> {
-        Ok(state
-            .reader()
-            .query_row(
-                "SELECT digest FROM image_sources WHERE source = ?1",
-                [source],
-                |r| r.get(0),
-            )
-            .optional()?)
+    pub fn by_digest(&self, db: &Reader, digest: &Digest) -> Result<Option<ImageRecord>> {
+        Ok(db.image(digest)?.map(ImageRecord::from))
     }
 
     /// All images, newest first.
-    pub fn list(&self, state: &State) -> Result<Vec<ImageRecord>> {
-        let digests = state
-            .reader()
-            .prepare("SELECT digest FROM images ORDER BY created_at DESC, digest")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
-        let mut out = Vec::with_capacity(digests.len());
-        for digest in digests {
-            out.extend(self.by_digest(state, &digest)?);
-        }
-        Ok(out)
+    pub fn list(&self, db: &Reader) -> Result<Vec<ImageRecord>> {
+        Ok(db.images()?.into_iter().map(ImageRecord::from).collect())
     }
 
-    /// What still uses an image (activations, once they exist), so `rm`
-    /// can refuse. Later features add their tables here.
-    pub fn users_of(&self, state: &State, digest: &str) -> Result<Vec<String>> {
-        let has_activations: bool = state.reader().query_row(
-            "SELECT count(*) > 0 FROM pragma_table_info('activations') WHERE name = 'image_digest'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !has_activations {
-            return Ok(Vec::new());
-        }
-        Ok(state
-            .reader()
-            .prepare("SELECT 'activation ' || name FROM activations WHERE image_digest = ?1")?
-            .query_map([digest], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?)
+    /// What still uses an image (its activations), so `rm` can refuse.
+    pub fn users_of(&self, db: &Reader, digest: &Digest) -> Result<Vec<String>> {
+        Ok(db
+            .activations()?
+            .into_iter()
+            .filter(|a| &a.image == digest)
+            .map(|a| format!("activation {}", a.name))
+            .collect())
     }
 
     /// Forgets an image and deletes its blob. The row goes first: a crash in
     /// between leaves an unreferenced blob for `gc`, never a row without a file.
-    pub fn remove(&self, state: &mut State, digest: &str) -> Result<()> {
-        state.write(|tx| {
-            tx.execute("DELETE FROM image_sources WHERE digest = ?1", [digest])?;
-            tx.execute("DELETE FROM images WHERE digest = ?1", [digest])?;
-            Ok(())
-        })?;
-        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-        match std::fs::remove_file(self.blob_path(hex)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(PmError::io(
-                format!("cannot delete {}", self.blob_path(hex).display()),
-                e,
-            )
-            .into()),
+    pub fn remove(&self, state: &mut State, held: &dyn Held, digest: &Digest) -> Result<()> {
+        state.write(held, |tx| tx.remove_image(digest))?;
+        let blob = self.blob_path(digest);
+        match std::fs::remove_file(&blob) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(PmError::io(format!("cannot delete {}", blob.display()), e).into())
+            }
             _ => Ok(()),
         }
     }
 
-    /// Finds an image by short id or id prefix (at least 4 hex digits), full
-    /// digest (with or without `sha256:`), or a source it was fetched from.
-    /// An ambiguous prefix is an error listing the candidates, never a guess.
-    pub fn resolve(&self, state: &State, reference: &str) -> Result<ImageRecord> {
-        if let Some(digest) = self.digest_for_source(state, reference)?
-            && let Some(record) = self.by_digest(state, &digest)?
-        {
+    /// Finds an image by a source it was fetched from (a local path given
+    /// relative to `cwd` as well, resolved the way `fetch` records it), by
+    /// full digest (with or without `sha256:`), or by short id or id prefix
+    /// (at least 4 hex digits). An ambiguous prefix is an error listing the
+    /// candidates, never a guess.
+    pub fn resolve(&self, db: &Reader, reference: &str, cwd: &Path) -> Result<ImageRecord> {
+        if let Some(record) = self.by_source(db, reference, cwd)? {
             return Ok(record);
         }
-        let hex = reference.strip_prefix("sha256:").unwrap_or(reference);
+        let hex = reference
+            .strip_prefix("sha256:")
+            .unwrap_or(reference)
+            .to_ascii_lowercase();
         if hex.len() >= 4 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            let pattern = format!("sha256:{}%", hex.to_ascii_lowercase());
-            let matches = state
-                .reader()
-                .prepare("SELECT digest FROM images WHERE digest LIKE ?1 ORDER BY digest LIMIT 10")?
-                .query_map([&pattern], |r| r.get(0))?
-                .collect::<rusqlite::Result<Vec<String>>>()?;
-            match matches.as_slice() {
+            match db.digests_with_prefix(&hex, 10)?.as_slice() {
                 [one] => {
-                    if let Some(record) = self.by_digest(state, one)? {
+                    if let Some(record) = self.by_digest(db, one)? {
                         return Ok(record);
                     }
                 }
                 [] => {}
                 many => {
+                    let ids: Vec<&str> = many.iter().map(Digest::short_id).collect();
                     return Err(PmError::usage(
                         format!("image reference {reference:?} is ambiguous"),
-                        Some(format!(
-                            "use more digits; it matches {}",
-                            many.iter()
-                                .map(|d| short_id(d))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
+                        Some(format!("use more digits; it matches {}", ids.join(", "))),
                     )
                     .into());
                 }
@@ -226,10 +153,18 @@ impl ImageStore {
         )
         .into())
     }
-}
 
-/// `sha256:abcdef…` → `abcdef012345`.
-pub fn short_id(digest: &str) -> String {
-    let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
-    hex.chars().take(SHORT_ID_LEN).collect()
+    /// The image last fetched from `reference` as written, or as `fetch`
+    /// would spell it (an absolute, resolved local path).
+    fn by_source(&self, db: &Reader, reference: &str, cwd: &Path) -> Result<Option<ImageRecord>> {
+        let canonical = Source::parse(reference, cwd).ok().map(|s| s.canonical());
+        for source in std::iter::once(reference.to_string()).chain(canonical) {
+            if let Some(digest) = db.digest_for_source(&source)?
+                && let Some(record) = self.by_digest(db, &digest)?
+            {
+                return Ok(Some(record));
+            }
+        }
+        Ok(None)
+    }
 }

@@ -1,16 +1,11 @@
 //! `pm pool create|status|destroy`: the thin pool itself.
 
 use super::reconcile::{self, Repair};
-use super::{
-    Intent, IntentSpec, PoolRecord, PoolSettings, begin_intent, finish_intent, pool_record,
-};
+use super::{PoolRecord, PoolSettings, remove_pool_everywhere};
 use crate::error::PmError;
-use crate::state::State;
-#[cfg(target_os = "linux")]
-use crate::state::now_ms;
+use crate::lock::Held;
+use crate::state::{BackendKind, Intent, IntentOp, IntentOutcome, IntentSpec, Reader, State};
 use anyhow::Result;
-#[cfg(target_os = "linux")]
-use rusqlite::params;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -32,13 +27,6 @@ pub struct PoolCreated {
     pub pool: PoolRecord,
     pub reconciled: Vec<Repair>,
     pub changed: bool,
-}
-
-fn loop_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
-    (
-        dir.join(format!("{name}-data.img")),
-        dir.join(format!("{name}-metadata.img")),
-    )
 }
 
 /// The record a create request describes (sizes of block devices read now).
@@ -76,7 +64,7 @@ fn describe(settings: &PoolSettings, devices: &PoolDevices) -> Result<PoolRecord
             metadata_size,
         } => {
             let dir = std::path::absolute(dir)?;
-            let (data, metadata) = loop_files(&dir, &settings.name);
+            let (data, metadata) = super::loop_files(&dir, &settings.name);
             (data, metadata, true, *data_size, *metadata_size)
         }
     };
@@ -93,16 +81,17 @@ fn describe(settings: &PoolSettings, devices: &PoolDevices) -> Result<PoolRecord
     })
 }
 
-/// Creates the pool, or confirms the one that exists (`changed: false`).
-/// The caller holds the state lock.
+/// Creates the pool, or confirms the one that exists (`changed: false`),
+/// under the pool lock.
 pub fn create_pool(
     state: &mut State,
+    pool_lock: &dyn Held,
     settings: &PoolSettings,
     devices: &PoolDevices,
 ) -> Result<PoolCreated> {
-    let reconciled = reconcile::reconcile(state, settings)?;
+    let reconciled = reconcile::reconcile(state, pool_lock, settings)?;
     let wanted = describe(settings, devices)?;
-    if let Some(existing) = pool_record(state, &settings.name)? {
+    if let Some(existing) = state.pool(&settings.name)? {
         if existing.data_dev != wanted.data_dev || existing.metadata_dev != wanted.metadata_dev {
             return Err(PmError::PoolConflict {
                 name: settings.name.clone(),
@@ -119,12 +108,13 @@ pub fn create_pool(
             changed: false,
         });
     }
-    create_new(state, settings, wanted, reconciled)
+    create_new(state, pool_lock, settings, wanted, reconciled)
 }
 
 #[cfg(not(target_os = "linux"))]
 fn create_new(
     _: &mut State,
+    _: &dyn Held,
     _: &PoolSettings,
     _: PoolRecord,
     _: Vec<Repair>,
@@ -138,13 +128,14 @@ fn create_new(
 #[cfg(target_os = "linux")]
 fn create_new(
     state: &mut State,
+    pool_lock: &dyn Held,
     settings: &PoolSettings,
     wanted: PoolRecord,
     reconciled: Vec<Repair>,
 ) -> Result<PoolCreated> {
     super::thin::open_dm()?;
     let loop_dir = loop_dir_of(&wanted);
-    let intent = begin_pool_intent(state, "create_pool", loop_dir.as_deref())?;
+    let intent = begin_pool_intent(state, pool_lock, IntentOp::CreatePool, loop_dir.as_deref())?;
     let built = (|| {
         if wanted.loop_backed {
             make_sparse(Path::new(&wanted.data_dev), wanted.data_bytes)?;
@@ -153,29 +144,15 @@ fn create_new(
         super::thin::ThinPool::create(&wanted)
     })();
     if let Err(e) = built {
-        remove_pool_everywhere(state, settings, loop_dir.as_deref())?;
-        state.write(|tx| finish_intent(tx, intent.id, "rolled_back"))?;
+        remove_pool_everywhere(state, pool_lock, settings, loop_dir.as_deref())?;
+        state.write(pool_lock, |tx| {
+            tx.finish_intent(intent.id, IntentOutcome::RolledBack)
+        })?;
         return Err(e);
     }
-    state.write(|tx| {
-        tx.execute(
-            "INSERT INTO pools (name, data_dev, metadata_dev, loop_backed, data_bytes, metadata_bytes,
-                                block_sectors, low_water, next_thin_id, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                wanted.name,
-                wanted.data_dev,
-                wanted.metadata_dev,
-                wanted.loop_backed,
-                wanted.data_bytes as i64,
-                wanted.metadata_bytes as i64,
-                wanted.block_sectors as i64,
-                wanted.low_water as i64,
-                wanted.next_thin_id,
-                now_ms()
-            ],
-        )?;
-        finish_intent(tx, intent.id, "done")
+    state.write(pool_lock, |tx| {
+        tx.insert_pool(&wanted)?;
+        tx.finish_intent(intent.id, IntentOutcome::Done)
     })?;
     Ok(PoolCreated {
         pool: wanted,
@@ -198,39 +175,6 @@ fn make_sparse(path: &Path, size: u64) -> Result<()> {
     Ok(())
 }
 
-/// Tears down every device under the pool's prefix, deletes the loop files
-/// (when `loop_dir` is given) and forgets the pool, its thin volumes and
-/// activations. Used by destroy, and to finish or roll back an interrupted
-/// create or destroy.
-pub fn remove_pool_everywhere(
-    state: &mut State,
-    settings: &PoolSettings,
-    loop_dir: Option<&str>,
-) -> Result<()> {
-    #[cfg(target_os = "linux")]
-    if let Ok(dm) = super::thin::open_dm() {
-        super::thin::remove_all_named(&dm, &settings.name)?;
-    }
-    if let Some(dir) = loop_dir {
-        let (data, metadata) = loop_files(Path::new(dir), &settings.name);
-        for file in [data, metadata] {
-            match std::fs::remove_file(&file) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    return Err(PmError::io(format!("cannot remove {}", file.display()), e).into());
-                }
-            }
-        }
-    }
-    state.write(|tx| {
-        tx.execute("DELETE FROM activations WHERE backend = 'thin'", [])?;
-        tx.execute("DELETE FROM volumes WHERE backend = 'thin'", [])?;
-        tx.execute("DELETE FROM pools WHERE name = ?1", [&settings.name])?;
-        Ok(())
-    })
-}
-
 /// The result of `pm pool destroy`.
 #[derive(Debug, Serialize)]
 pub struct PoolDestroyed {
@@ -241,13 +185,15 @@ pub struct PoolDestroyed {
     pub changed: bool,
 }
 
-/// Destroys the pool; refuses while activations exist unless `force`.
+/// Destroys the pool, under the pool lock; refuses while activations exist
+/// unless `force`.
 pub fn destroy_pool(
     state: &mut State,
+    pool_lock: &dyn Held,
     settings: &PoolSettings,
     force: bool,
 ) -> Result<PoolDestroyed> {
-    let Some(record) = pool_record(state, &settings.name)? else {
+    let Some(record) = state.pool(&settings.name)? else {
         return Ok(PoolDestroyed {
             name: settings.name.clone(),
             removed_activations: 0,
@@ -256,13 +202,15 @@ pub fn destroy_pool(
             changed: false,
         });
     };
-    let reconciled = reconcile::reconcile(state, settings)?;
-    let thin = |b: super::BackendKind| b == super::BackendKind::Thin;
-    let activations = super::activations(state)?
+    let reconciled = reconcile::reconcile(state, pool_lock, settings)?;
+    let thin = |b: BackendKind| b == BackendKind::Thin;
+    let activations = state
+        .activations()?
         .into_iter()
         .filter(|a| thin(a.backend))
         .count();
-    let volumes = super::volumes(state)?
+    let volumes = state
+        .volumes()?
         .into_iter()
         .filter(|v| thin(v.backend))
         .count();
@@ -270,9 +218,11 @@ pub fn destroy_pool(
         return Err(PmError::PoolInUse { activations }.into());
     }
     let loop_dir = loop_dir_of(&record);
-    let intent = begin_pool_intent(state, "destroy_pool", loop_dir.as_deref())?;
-    remove_pool_everywhere(state, settings, loop_dir.as_deref())?;
-    state.write(|tx| finish_intent(tx, intent.id, "done"))?;
+    let intent = begin_pool_intent(state, pool_lock, IntentOp::DestroyPool, loop_dir.as_deref())?;
+    remove_pool_everywhere(state, pool_lock, settings, loop_dir.as_deref())?;
+    state.write(pool_lock, |tx| {
+        tx.finish_intent(intent.id, IntentOutcome::Done)
+    })?;
     Ok(PoolDestroyed {
         name: settings.name.clone(),
         removed_activations: activations,
@@ -304,12 +254,12 @@ pub struct PoolStatus {
 }
 
 #[cfg(target_os = "linux")]
-pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus> {
+pub fn pool_status(db: &Reader, settings: &PoolSettings) -> Result<PoolStatus> {
     use super::thin;
-    let record = pool_record(state, &settings.name)?.ok_or(PmError::NoPool)?;
+    let record = db.pool(&settings.name)?.ok_or(PmError::NoPool)?;
     let dm = thin::open_dm()?;
     let view = thin::kernel_view(&dm, &settings.name)?;
-    let known = reconcile::known_thin_ids(state)?;
+    let known = reconcile::known_thin_ids(db)?;
     let mut mismatches = Vec::new();
     let usage = if view.pool_active {
         Some(thin::ThinPool::open(&record)?.usage()?)
@@ -342,12 +292,17 @@ pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus>
             ));
         }
     }
-    for intent in super::open_intents(state)? {
-        mismatches.push(format!("interrupted {} (intent {})", intent.op, intent.id));
+    for intent in db.open_intents()? {
+        mismatches.push(format!(
+            "interrupted {} (intent {})",
+            intent.op.as_str(),
+            intent.id
+        ));
     }
-    let activations = super::activations(state)?
+    let activations = db
+        .activations()?
         .iter()
-        .filter(|a| a.backend == super::BackendKind::Thin)
+        .filter(|a| a.backend == BackendKind::Thin)
         .count();
     Ok(PoolStatus {
         pool: record,
@@ -360,8 +315,8 @@ pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus>
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn pool_status(state: &State, settings: &PoolSettings) -> Result<PoolStatus> {
-    let _ = pool_record(state, &settings.name)?.ok_or(PmError::NoPool)?;
+pub fn pool_status(db: &Reader, settings: &PoolSettings) -> Result<PoolStatus> {
+    let _ = db.pool(&settings.name)?.ok_or(PmError::NoPool)?;
     Err(PmError::DeviceMapperUnavailable {
         reason: "not Linux".to_string(),
     }
@@ -382,12 +337,16 @@ fn loop_dir_of(record: &PoolRecord) -> Option<String> {
 }
 
 /// Journals a pool-wide transition before the kernel is touched.
-fn begin_pool_intent(state: &mut State, op: &str, loop_dir: Option<&str>) -> Result<Intent> {
-    state.write(|tx| {
-        begin_intent(
-            tx,
+fn begin_pool_intent(
+    state: &mut State,
+    pool_lock: &dyn Held,
+    op: IntentOp,
+    loop_dir: Option<&str>,
+) -> Result<Intent> {
+    state.write(pool_lock, |tx| {
+        tx.begin_intent(
             op,
-            super::BackendKind::Thin,
+            BackendKind::Thin,
             IntentSpec {
                 path: loop_dir,
                 ..IntentSpec::default()

@@ -2,9 +2,9 @@
 //! machine boots — a thin snapshot on a device-mapper pool, or a directory
 //! copy where there is no device-mapper.
 //!
-//! This module owns the pool, volume (one base per image and backend),
-//! activation and intent tables. Every change to the kernel or the volume
-//! folders is journalled: an intent row is committed *before* the change
+//! This module decides what the pool, volume (one base per image and
+//! backend), activation and intent rows mean (`state::pool` stores them).
+//! Every change to the kernel or the volume folders is journalled: an intent row is committed *before* the change
 //! (with any thin id it will use, allocated from a counter that only grows,
 //! so an id the kernel may still hold is never handed out again) and closed
 //! in the same transaction that records the result. A crash in between
@@ -20,42 +20,20 @@ pub mod reconcile;
 #[cfg(target_os = "linux")]
 pub mod thin;
 
-use crate::config::Config;
+use crate::config::{Config, key};
+use crate::digest::Digest;
 use crate::error::PmError;
 use crate::failpoint;
-use crate::progress::Progress;
-use crate::state::{State, now_ms};
+use crate::lock::Held;
+use crate::state::{
+    ActivationRow, IntentOp, IntentOutcome, IntentSpec, Reader, State, format_ms, now_ms,
+};
+pub use crate::state::{BackendKind, PoolRecord, VolumeRecord};
 #[cfg(target_os = "linux")]
 use anyhow::Context as _;
 use anyhow::Result;
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// Where activations live.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BackendKind {
-    Thin,
-    Dir,
-}
-
-impl BackendKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackendKind::Thin => "thin",
-            BackendKind::Dir => "dir",
-        }
-    }
-
-    fn parse(text: &str) -> BackendKind {
-        if text == "thin" {
-            BackendKind::Thin
-        } else {
-            BackendKind::Dir
-        }
-    }
-}
 
 /// The backend to use and whether it was picked automatically.
 #[derive(Clone, Debug, Serialize)]
@@ -123,106 +101,27 @@ pub struct PoolSettings {
 
 impl PoolSettings {
     pub fn from_config(config: &Config) -> PoolSettings {
-        let state = config.state_path();
-        let dir = state.parent().unwrap_or(Path::new(".")).to_path_buf();
         PoolSettings {
-            name: config.string("pool.name").to_string(),
-            block_size: config.int("pool.block_size").max(0) as u64,
-            low_water: config.int("pool.low_water_mark").max(0) as u64,
-            volume_size: config.int("pool.volume_size").max(0) as u64,
-            max_data_percent: config.int("pool.max_data_percent"),
-            max_metadata_percent: config.int("pool.max_metadata_percent"),
-            dir_root: dir.join("volumes"),
+            name: config.string(key::POOL_NAME).to_string(),
+            block_size: config.bytes(key::POOL_BLOCK_SIZE),
+            low_water: config.int(key::POOL_LOW_WATER_MARK).max(0) as u64,
+            volume_size: config.bytes(key::POOL_VOLUME_SIZE),
+            max_data_percent: config.int(key::POOL_MAX_DATA_PERCENT),
+            max_metadata_percent: config.int(key::POOL_MAX_METADATA_PERCENT),
+            dir_root: config.paths().volumes(),
             runtime_dir: config.env.runtime_dir(),
             as_root: config.env.is_root,
         }
     }
 }
 
-/// The pool as recorded in state.
-#[derive(Clone, Debug, Serialize)]
-pub struct PoolRecord {
-    pub name: String,
-    pub data_dev: String,
-    pub metadata_dev: String,
-    pub loop_backed: bool,
-    pub data_bytes: u64,
-    pub metadata_bytes: u64,
-    pub block_sectors: u64,
-    pub low_water: u64,
-    pub next_thin_id: i64,
-}
-
-pub fn pool_record(state: &State, name: &str) -> Result<Option<PoolRecord>> {
-    Ok(state
-        .reader()
-        .query_row(
-            "SELECT name, data_dev, metadata_dev, loop_backed, data_bytes, metadata_bytes,
-                    block_sectors, low_water, next_thin_id FROM pools WHERE name = ?1",
-            [name],
-            |r| {
-                Ok(PoolRecord {
-                    name: r.get(0)?,
-                    data_dev: r.get(1)?,
-                    metadata_dev: r.get(2)?,
-                    loop_backed: r.get(3)?,
-                    data_bytes: r.get::<_, i64>(4)? as u64,
-                    metadata_bytes: r.get::<_, i64>(5)? as u64,
-                    block_sectors: r.get::<_, i64>(6)? as u64,
-                    low_water: r.get::<_, i64>(7)? as u64,
-                    next_thin_id: r.get(8)?,
-                })
-            },
-        )
-        .optional()?)
-}
-
-/// One image's base volume.
-#[derive(Clone, Debug, Serialize)]
-pub struct VolumeRecord {
-    pub digest: String,
-    pub backend: BackendKind,
-    pub thin_id: Option<i64>,
-    pub path: String,
-    /// Bytes unpacked into the volume.
-    pub size: u64,
-    /// Thin: the device's size in bytes, fixed when it was created; its
-    /// snapshots and any later re-activation must use the same, whatever
-    /// `pool.volume_size` says now. 0 for directories.
-    pub virtual_size: u64,
-}
-
-pub fn volumes(state: &State) -> Result<Vec<VolumeRecord>> {
-    let mut stmt = state
-        .reader()
-        .prepare("SELECT digest, backend, thin_id, path, size, virtual_size FROM volumes ORDER BY created_at")?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(VolumeRecord {
-                digest: r.get(0)?,
-                backend: BackendKind::parse(&r.get::<_, String>(1)?),
-                thin_id: r.get(2)?,
-                path: r.get(3)?,
-                size: r.get::<_, i64>(4)? as u64,
-                virtual_size: r.get::<_, i64>(5)? as u64,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
-fn base_volume(state: &State, digest: &str, backend: BackendKind) -> Result<Option<VolumeRecord>> {
-    Ok(volumes(state)?
-        .into_iter()
-        .find(|v| v.digest == digest && v.backend == backend))
-}
-
-/// One activation, as recorded and as printed.
+/// One activation, as printed: the stored row and, for a thin activation,
+/// its live device node.
 #[derive(Clone, Debug, Serialize)]
 pub struct ActivationRecord {
     pub id: String,
     pub name: String,
-    pub image: String,
+    pub image: Digest,
     pub backend: BackendKind,
     /// The thin snapshot's id in the pool (thin backend).
     pub snapshot_id: Option<i64>,
@@ -230,133 +129,39 @@ pub struct ActivationRecord {
     pub device: Option<PathBuf>,
     /// The device-mapper name (thin) or the directory (dir).
     pub path: String,
+    pub created_at: String,
 }
 
-pub fn activations(state: &State) -> Result<Vec<ActivationRecord>> {
-    let mut stmt = state.reader().prepare(
-        "SELECT id, name, image_digest, backend, thin_id, path FROM activations ORDER BY created_at",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(ActivationRecord {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                image: r.get(2)?,
-                backend: BackendKind::parse(&r.get::<_, String>(3)?),
-                snapshot_id: r.get(4)?,
-                device: None,
-                path: r.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+impl From<ActivationRow> for ActivationRecord {
+    fn from(row: ActivationRow) -> ActivationRecord {
+        ActivationRecord {
+            id: row.id,
+            name: row.name,
+            image: row.image,
+            backend: row.backend,
+            snapshot_id: row.snapshot_id,
+            device: None,
+            path: row.path,
+            created_at: format_ms(row.created_at_ms),
+        }
+    }
 }
 
-/// Finds an activation by id or name.
-pub fn find_activation(state: &State, reference: &str) -> Result<ActivationRecord> {
-    activations(state)?
+/// Every activation with its live device, oldest first (for listings).
+pub fn list_activations(db: &Reader) -> Result<Vec<ActivationRecord>> {
+    Ok(db
+        .activations()?
         .into_iter()
-        .find(|a| a.id == reference || a.name == reference)
-        .ok_or_else(|| {
-            PmError::not_found(
-                format!("activation {reference:?}"),
-                Some("see `pm pool status` for what is active".to_string()),
-            )
-            .into()
-        })
+        .map(|row| with_device(ActivationRecord::from(row)))
+        .collect())
 }
 
 // ---------------------------------------------------------------- journal
 
-/// An intended change, committed before the change is made.
-#[derive(Clone, Debug)]
-pub struct Intent {
-    pub id: i64,
-    pub op: String,
-    pub backend: BackendKind,
-    pub thin_id: Option<i64>,
-    pub digest: Option<String>,
-    pub activation: Option<String>,
-    pub path: Option<String>,
-}
-
-/// What an intent is about, before it has an id.
-#[derive(Default)]
-struct IntentSpec<'a> {
-    thin_id: Option<i64>,
-    digest: Option<&'a str>,
-    activation: Option<&'a str>,
-    path: Option<&'a str>,
-}
-
-fn begin_intent(
-    tx: &Transaction<'_>,
-    op: &str,
-    backend: BackendKind,
-    spec: IntentSpec<'_>,
-) -> Result<Intent> {
-    tx.execute(
-        "INSERT INTO intents (op, backend, thin_id, digest, activation, path, started_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            op,
-            backend.as_str(),
-            spec.thin_id,
-            spec.digest,
-            spec.activation,
-            spec.path,
-            now_ms()
-        ],
-    )?;
-    Ok(Intent {
-        id: tx.last_insert_rowid(),
-        op: op.to_string(),
-        backend,
-        thin_id: spec.thin_id,
-        digest: spec.digest.map(str::to_string),
-        activation: spec.activation.map(str::to_string),
-        path: spec.path.map(str::to_string),
-    })
-}
-
-fn finish_intent(tx: &Transaction<'_>, id: i64, outcome: &str) -> Result<()> {
-    tx.execute(
-        "UPDATE intents SET finished_at = ?2, outcome = ?3 WHERE id = ?1",
-        params![id, now_ms(), outcome],
-    )?;
-    Ok(())
-}
-
-pub fn open_intents(state: &State) -> Result<Vec<Intent>> {
-    let mut stmt = state.reader().prepare(
-        "SELECT id, op, backend, thin_id, digest, activation, path FROM intents
-         WHERE finished_at IS NULL ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok(Intent {
-                id: r.get(0)?,
-                op: r.get(1)?,
-                backend: BackendKind::parse(&r.get::<_, String>(2)?),
-                thin_id: r.get(3)?,
-                digest: r.get(4)?,
-                activation: r.get(5)?,
-                path: r.get(6)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
 /// Takes the next thin id; the counter never goes back.
 #[cfg(target_os = "linux")]
-fn allocate_thin_id(tx: &Transaction<'_>, pool: &str) -> Result<i64> {
-    let id: i64 = tx.query_row(
-        "UPDATE pools SET next_thin_id = next_thin_id + 1 WHERE name = ?1 RETURNING next_thin_id - 1",
-        [pool],
-        |r| r.get(0),
-    )?;
-    #[cfg(target_os = "linux")]
+fn allocate_thin_id(tx: &crate::state::WriteTx<'_>, pool: &str) -> Result<i64> {
+    let id = tx.allocate_thin_id(pool)?;
     if id > thin::MAX_THIN_ID {
         anyhow::bail!("the pool has used up its 24-bit thin ids; recreate it");
     }
@@ -373,14 +178,14 @@ fn new_activation_id() -> String {
         let t = now_ms().to_le_bytes();
         bytes.copy_from_slice(&t[..6]);
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&bytes)
 }
 
 // ------------------------------------------------------------- activation
 
 /// What `activate` needs to know about the image.
 pub struct ActivateRequest<'a> {
-    pub digest: &'a str,
+    pub digest: &'a Digest,
     pub blob: &'a Path,
     pub name: Option<&'a str>,
     pub choice: BackendChoice,
@@ -399,25 +204,28 @@ pub struct Activated {
     pub changed: bool,
 }
 
-/// How activation reads and unpacks the image (the validator's rules).
+/// How activation reads and unpacks the image (the validator's rules). It
+/// is only called when a base volume must be filled, so it owns any
+/// progress display: an activation that finds its name already active
+/// shows none.
 pub trait Unpacker {
-    fn unpack(&self, blob: &Path, root: &Path, progress: &dyn Progress) -> Result<u64>;
+    fn unpack(&self, blob: &Path, root: &Path) -> Result<u64>;
 }
 
-/// Activates an image; the caller holds the state lock.
+/// Activates an image, under the pool lock (`pool_lock`).
 pub fn activate(
     state: &mut State,
+    pool_lock: &dyn Held,
     settings: &PoolSettings,
     request: ActivateRequest<'_>,
     unpacker: &dyn Unpacker,
-    progress: &dyn Progress,
 ) -> Result<Activated> {
-    let reconciled = reconcile::reconcile(state, settings)?;
+    let reconciled = reconcile::reconcile(state, pool_lock, settings)?;
     let backend = request.choice.backend;
     if let Some(name) = request.name
-        && let Some(existing) = activations(state)?.into_iter().find(|a| a.name == name)
+        && let Some(existing) = state.activations()?.into_iter().find(|a| a.name == name)
     {
-        if existing.image != request.digest {
+        if &existing.image != request.digest {
             return Err(PmError::usage(
                 format!(
                     "the name {name:?} is already used by an activation of {}",
@@ -427,9 +235,8 @@ pub fn activate(
             )
             .into());
         }
-        let activation = with_device(settings, existing)?;
         return Ok(Activated {
-            activation,
+            activation: with_device(ActivationRecord::from(existing)),
             backend_chosen_automatically: request.choice.automatic,
             backend_reason: request.choice.reason,
             base_created: false,
@@ -441,9 +248,9 @@ pub fn activate(
     let name = request.name.unwrap_or(&id).to_string();
     let job = ActivationJob {
         settings,
+        pool_lock,
         request: &request,
         unpacker,
-        progress,
         id: &id,
         name: &name,
     };
@@ -461,129 +268,57 @@ pub fn activate(
     })
 }
 
-fn record_activation(tx: &Transaction<'_>, a: &ActivationRecord) -> Result<()> {
-    tx.execute(
-        "INSERT INTO activations (id, name, image_digest, backend, thin_id, path, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            a.id,
-            a.name,
-            a.image,
-            a.backend.as_str(),
-            a.snapshot_id,
-            a.path,
-            now_ms()
-        ],
-    )?;
-    Ok(())
-}
-
-fn record_volume(tx: &Transaction<'_>, v: &VolumeRecord) -> Result<()> {
-    tx.execute(
-        "INSERT INTO volumes (digest, backend, thin_id, path, size, virtual_size, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            v.digest,
-            v.backend.as_str(),
-            v.thin_id,
-            v.path,
-            v.size as i64,
-            v.virtual_size as i64,
-            now_ms()
-        ],
-    )?;
-    Ok(())
-}
-
-fn hex_of(digest: &str) -> &str {
-    digest.strip_prefix("sha256:").unwrap_or(digest)
-}
-
 /// One new activation, whichever the backend.
 #[derive(Clone, Copy)]
 struct ActivationJob<'a> {
     settings: &'a PoolSettings,
+    pool_lock: &'a dyn Held,
     request: &'a ActivateRequest<'a>,
     unpacker: &'a dyn Unpacker,
-    progress: &'a dyn Progress,
     id: &'a str,
     name: &'a str,
+}
+
+impl ActivationJob<'_> {
+    /// The row recorded once the activation stands.
+    fn row(&self, backend: BackendKind, snapshot_id: Option<i64>, path: String) -> ActivationRow {
+        ActivationRow {
+            id: self.id.to_string(),
+            name: self.name.to_string(),
+            image: self.request.digest.clone(),
+            backend,
+            snapshot_id,
+            path,
+            created_at_ms: now_ms(),
+        }
+    }
 }
 
 fn dir_activate(state: &mut State, job: &ActivationJob<'_>) -> Result<(ActivationRecord, bool)> {
     let ActivationJob {
         settings,
+        pool_lock,
         request,
-        unpacker,
-        progress,
-        id,
-        name,
+        ..
     } = *job;
     let root = &settings.dir_root;
-    crate::state::create_private_dir(&dir::bases_dir(root))?;
-    crate::state::create_private_dir(&dir::activations_dir(root))?;
-    let mut base_created = false;
-    let base = match base_volume(state, request.digest, BackendKind::Dir)? {
-        Some(base) => base,
-        None => {
-            let path = dir::bases_dir(root).join(hex_of(request.digest));
-            let path_text = path.display().to_string();
-            let intent = state.write(|tx| {
-                begin_intent(
-                    tx,
-                    "create_base",
-                    BackendKind::Dir,
-                    IntentSpec {
-                        digest: Some(request.digest),
-                        path: Some(&path_text),
-                        ..IntentSpec::default()
-                    },
-                )
-            })?;
-            failpoint::hit("activate_after_intent");
-            let partial = dir::partial(&path);
-            dir::remove_tree(&partial)?;
-            dir::remove_tree(&path)?;
-            std::fs::create_dir(&partial)
-                .map_err(|e| PmError::io(format!("cannot create {}", partial.display()), e))?;
-            let unpacked = unpacker.unpack(request.blob, &partial, progress);
-            let size = match unpacked {
-                Ok(size) => size,
-                Err(e) => {
-                    dir::remove_tree(&partial)?;
-                    state.write(|tx| finish_intent(tx, intent.id, "rolled_back"))?;
-                    return Err(e);
-                }
-            };
-            std::fs::rename(&partial, &path).map_err(|e| {
-                PmError::io(format!("cannot move {} into place", path.display()), e)
-            })?;
-            let volume = VolumeRecord {
-                digest: request.digest.to_string(),
-                backend: BackendKind::Dir,
-                thin_id: None,
-                path: path_text,
-                size,
-                virtual_size: 0,
-            };
-            state.write(|tx| {
-                record_volume(tx, &volume)?;
-                finish_intent(tx, intent.id, "done")
-            })?;
-            base_created = true;
-            volume
-        }
+    for dir in [dir::bases_dir(root), dir::activations_dir(root)] {
+        crate::paths::create_private_dir(&dir)
+            .map_err(|e| PmError::io(format!("cannot create {}", dir.display()), e))?;
+    }
+    let (base, base_created) = match state.base_volume(request.digest, BackendKind::Dir)? {
+        Some(base) => (base, false),
+        None => (dir_create_base(state, job)?, true),
     };
-    let path = dir::activations_dir(root).join(id);
+    let path = dir::activations_dir(root).join(job.id);
     let path_text = path.display().to_string();
-    let intent = state.write(|tx| {
-        begin_intent(
-            tx,
-            "create_snapshot",
+    let intent = state.write(pool_lock, |tx| {
+        tx.begin_intent(
+            IntentOp::CreateSnapshot,
             BackendKind::Dir,
             IntentSpec {
                 digest: Some(request.digest),
-                activation: Some(id),
+                activation: Some(job.id),
                 path: Some(&path_text),
                 ..IntentSpec::default()
             },
@@ -592,26 +327,75 @@ fn dir_activate(state: &mut State, job: &ActivationJob<'_>) -> Result<(Activatio
     let partial = dir::partial(&path);
     if let Err(e) = dir::copy_tree(Path::new(&base.path), &partial, settings.as_root) {
         dir::remove_tree(&partial)?;
-        state.write(|tx| finish_intent(tx, intent.id, "rolled_back"))?;
+        state.write(pool_lock, |tx| {
+            tx.finish_intent(intent.id, IntentOutcome::RolledBack)
+        })?;
         return Err(e);
     }
     std::fs::rename(&partial, &path)
         .map_err(|e| PmError::io(format!("cannot move {} into place", path.display()), e))?;
     failpoint::hit("activate_after_snapshot");
-    let activation = ActivationRecord {
-        id: id.to_string(),
-        name: name.to_string(),
-        image: request.digest.to_string(),
-        backend: BackendKind::Dir,
-        snapshot_id: None,
-        device: None,
-        path: path_text,
-    };
-    state.write(|tx| {
-        record_activation(tx, &activation)?;
-        finish_intent(tx, intent.id, "done")
+    let row = job.row(BackendKind::Dir, None, path_text);
+    state.write(pool_lock, |tx| {
+        tx.record_activation(&row)?;
+        tx.finish_intent(intent.id, IntentOutcome::Done)
     })?;
-    Ok((activation, base_created))
+    Ok((ActivationRecord::from(row), base_created))
+}
+
+/// Unpacks the image into a new base folder, under a `.partial` name.
+fn dir_create_base(state: &mut State, job: &ActivationJob<'_>) -> Result<VolumeRecord> {
+    let ActivationJob {
+        settings,
+        pool_lock,
+        request,
+        unpacker,
+        ..
+    } = *job;
+    let path = dir::bases_dir(&settings.dir_root).join(request.digest.hex());
+    let path_text = path.display().to_string();
+    let intent = state.write(pool_lock, |tx| {
+        tx.begin_intent(
+            IntentOp::CreateBase,
+            BackendKind::Dir,
+            IntentSpec {
+                digest: Some(request.digest),
+                path: Some(&path_text),
+                ..IntentSpec::default()
+            },
+        )
+    })?;
+    failpoint::hit("activate_after_intent");
+    let partial = dir::partial(&path);
+    dir::remove_tree(&partial)?;
+    dir::remove_tree(&path)?;
+    std::fs::create_dir(&partial)
+        .map_err(|e| PmError::io(format!("cannot create {}", partial.display()), e))?;
+    let size = match unpacker.unpack(request.blob, &partial) {
+        Ok(size) => size,
+        Err(e) => {
+            dir::remove_tree(&partial)?;
+            state.write(pool_lock, |tx| {
+                tx.finish_intent(intent.id, IntentOutcome::RolledBack)
+            })?;
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, &path)
+        .map_err(|e| PmError::io(format!("cannot move {} into place", path.display()), e))?;
+    let volume = VolumeRecord {
+        digest: request.digest.clone(),
+        backend: BackendKind::Dir,
+        thin_id: None,
+        path: path_text,
+        size,
+        virtual_size: 0,
+    };
+    state.write(pool_lock, |tx| {
+        tx.record_volume(&volume)?;
+        tx.finish_intent(intent.id, IntentOutcome::Done)
+    })?;
+    Ok(volume)
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -626,78 +410,28 @@ fn thin_activate(_: &mut State, _: &ActivationJob<'_>) -> Result<(ActivationReco
 fn thin_activate(state: &mut State, job: &ActivationJob<'_>) -> Result<(ActivationRecord, bool)> {
     let ActivationJob {
         settings,
+        pool_lock,
         request,
-        unpacker,
-        progress,
-        id,
-        name,
+        ..
     } = *job;
-    let record = pool_record(state, &settings.name)?.ok_or(PmError::NoPool)?;
+    let record = state.pool(&settings.name)?.ok_or(PmError::NoPool)?;
     let pool = thin::ThinPool::open(&record)?;
-    let mut base_created = false;
-    let base = match base_volume(state, request.digest, BackendKind::Thin)? {
-        Some(base) => base,
-        None => {
-            check_space(&pool, settings)?;
-            let intent = state.write(|tx| {
-                let thin_id = allocate_thin_id(tx, &settings.name)?;
-                let dm_name = thin::thin_name(&settings.name, thin_id);
-                begin_intent(
-                    tx,
-                    "create_base",
-                    BackendKind::Thin,
-                    IntentSpec {
-                        thin_id: Some(thin_id),
-                        digest: Some(request.digest),
-                        path: Some(&dm_name),
-                        ..IntentSpec::default()
-                    },
-                )
-            })?;
-            failpoint::hit("activate_after_intent");
-            let thin_id = intent.thin_id.unwrap_or_default();
-            match fill_base(&pool, settings, request, unpacker, progress, thin_id) {
-                Ok(size) => {
-                    let volume = VolumeRecord {
-                        digest: request.digest.to_string(),
-                        backend: BackendKind::Thin,
-                        thin_id: Some(thin_id),
-                        path: thin::thin_name(&settings.name, thin_id),
-                        size,
-                        virtual_size: settings.volume_size,
-                    };
-                    state.write(|tx| {
-                        record_volume(tx, &volume)?;
-                        finish_intent(tx, intent.id, "done")
-                    })?;
-                    base_created = true;
-                    volume
-                }
-                Err(e) => {
-                    // Roll back now; if this fails too, the open intent
-                    // lets the next command do it.
-                    let mount = fs::mount_dir(&settings.runtime_dir, &settings.name, thin_id);
-                    if fs::unmount_and_remove(&mount).is_ok() && pool.remove_thin(thin_id).is_ok() {
-                        state.write(|tx| finish_intent(tx, intent.id, "rolled_back"))?;
-                    }
-                    return Err(e);
-                }
-            }
-        }
+    let (base, base_created) = match state.base_volume(request.digest, BackendKind::Thin)? {
+        Some(base) => (base, false),
+        None => (thin_create_base(state, job, &pool)?, true),
     };
     check_space(&pool, settings)?;
     let origin = base.thin_id.context("the base volume has no thin id")?;
-    let intent = state.write(|tx| {
+    let intent = state.write(pool_lock, |tx| {
         let thin_id = allocate_thin_id(tx, &settings.name)?;
         let dm_name = thin::thin_name(&settings.name, thin_id);
-        begin_intent(
-            tx,
-            "create_snapshot",
+        tx.begin_intent(
+            IntentOp::CreateSnapshot,
             BackendKind::Thin,
             IntentSpec {
                 thin_id: Some(thin_id),
                 digest: Some(request.digest),
-                activation: Some(id),
+                activation: Some(job.id),
                 path: Some(&dm_name),
             },
         )
@@ -707,26 +441,87 @@ fn thin_activate(state: &mut State, job: &ActivationJob<'_>) -> Result<(Activati
         Ok(device) => device,
         Err(e) => {
             if pool.remove_thin(snap_id).is_ok() {
-                state.write(|tx| finish_intent(tx, intent.id, "rolled_back"))?;
+                state.write(pool_lock, |tx| {
+                    tx.finish_intent(intent.id, IntentOutcome::RolledBack)
+                })?;
             }
             return Err(e);
         }
     };
     failpoint::hit("activate_after_snapshot");
-    let activation = ActivationRecord {
-        id: id.to_string(),
-        name: name.to_string(),
-        image: request.digest.to_string(),
-        backend: BackendKind::Thin,
-        snapshot_id: Some(snap_id),
-        device: Some(device),
-        path: thin::thin_name(&settings.name, snap_id),
-    };
-    state.write(|tx| {
-        record_activation(tx, &activation)?;
-        finish_intent(tx, intent.id, "done")
+    let row = job.row(
+        BackendKind::Thin,
+        Some(snap_id),
+        thin::thin_name(&settings.name, snap_id),
+    );
+    state.write(pool_lock, |tx| {
+        tx.record_activation(&row)?;
+        tx.finish_intent(intent.id, IntentOutcome::Done)
     })?;
+    let mut activation = ActivationRecord::from(row);
+    activation.device = Some(device);
     Ok((activation, base_created))
+}
+
+/// Creates and fills the image's base thin volume, or rolls it back.
+#[cfg(target_os = "linux")]
+fn thin_create_base(
+    state: &mut State,
+    job: &ActivationJob<'_>,
+    pool: &thin::ThinPool,
+) -> Result<VolumeRecord> {
+    let ActivationJob {
+        settings,
+        pool_lock,
+        request,
+        unpacker,
+        ..
+    } = *job;
+    check_space(pool, settings)?;
+    let intent = state.write(pool_lock, |tx| {
+        let thin_id = allocate_thin_id(tx, &settings.name)?;
+        let dm_name = thin::thin_name(&settings.name, thin_id);
+        tx.begin_intent(
+            IntentOp::CreateBase,
+            BackendKind::Thin,
+            IntentSpec {
+                thin_id: Some(thin_id),
+                digest: Some(request.digest),
+                path: Some(&dm_name),
+                ..IntentSpec::default()
+            },
+        )
+    })?;
+    failpoint::hit("activate_after_intent");
+    let thin_id = intent.thin_id.unwrap_or_default();
+    match fill_base(pool, settings, request, unpacker, thin_id) {
+        Ok(size) => {
+            let volume = VolumeRecord {
+                digest: request.digest.clone(),
+                backend: BackendKind::Thin,
+                thin_id: Some(thin_id),
+                path: thin::thin_name(&settings.name, thin_id),
+                size,
+                virtual_size: settings.volume_size,
+            };
+            state.write(pool_lock, |tx| {
+                tx.record_volume(&volume)?;
+                tx.finish_intent(intent.id, IntentOutcome::Done)
+            })?;
+            Ok(volume)
+        }
+        Err(e) => {
+            // Roll back now; if this fails too, the open intent lets the
+            // next command do it.
+            let mount = fs::mount_dir(&settings.runtime_dir, &settings.name, thin_id);
+            if fs::unmount_and_remove(&mount).is_ok() && pool.remove_thin(thin_id).is_ok() {
+                state.write(pool_lock, |tx| {
+                    tx.finish_intent(intent.id, IntentOutcome::RolledBack)
+                })?;
+            }
+            Err(e)
+        }
+    }
 }
 
 /// Creates the base thin volume, makes a filesystem on it and unpacks the
@@ -737,7 +532,6 @@ fn fill_base(
     settings: &PoolSettings,
     request: &ActivateRequest<'_>,
     unpacker: &dyn Unpacker,
-    progress: &dyn Progress,
     thin_id: i64,
 ) -> Result<u64> {
     let device = pool.create_thin(thin_id, settings.volume_size)?;
@@ -745,7 +539,7 @@ fn fill_base(
     fs::mkfs_ext4(&device)?;
     let mount = fs::mount_dir(&settings.runtime_dir, &settings.name, thin_id);
     fs::mount_ext4(&device, &mount)?;
-    let unpacked = unpacker.unpack(request.blob, &mount, progress);
+    let unpacked = unpacker.unpack(request.blob, &mount);
     let synced = sync_fs(&mount);
     fs::unmount_and_remove(&mount)?;
     synced?;
@@ -788,18 +582,18 @@ fn check_space(pool: &thin::ThinPool, settings: &PoolSettings) -> Result<()> {
 
 /// Adds the live device node of a thin activation.
 #[cfg(target_os = "linux")]
-fn with_device(_settings: &PoolSettings, mut a: ActivationRecord) -> Result<ActivationRecord> {
+fn with_device(mut a: ActivationRecord) -> ActivationRecord {
     if a.backend == BackendKind::Thin {
         let sys = Path::new("/dev/mapper").join(&a.path);
         a.device = dm_devnode(&a.path).or(Some(sys));
     }
-    Ok(a)
+    a
 }
 
 /// Only the thin backend has device nodes, and only on Linux.
 #[cfg(not(target_os = "linux"))]
-fn with_device(_settings: &PoolSettings, a: ActivationRecord) -> Result<ActivationRecord> {
-    Ok(a)
+fn with_device(a: ActivationRecord) -> ActivationRecord {
+    a
 }
 
 /// `/dev/dm-N` of a dm device, from sysfs.
@@ -815,25 +609,44 @@ fn dm_devnode(name: &str) -> Option<PathBuf> {
 /// The result of `pm image deactivate`.
 #[derive(Debug, Serialize)]
 pub struct Deactivated {
-    pub id: String,
+    /// The activation asked for (its id when it was found).
+    pub id: Option<String>,
     pub name: String,
-    pub backend: BackendKind,
+    pub backend: Option<BackendKind>,
     pub reconciled: Vec<reconcile::Repair>,
     pub changed: bool,
 }
 
-/// Removes an activation (its snapshot or copy); the caller holds the lock.
+/// Removes an activation (its snapshot or copy), under the pool lock. An
+/// activation that does not exist is already gone: `changed: false`, or
+/// `not_found` when `strict`.
 pub fn deactivate(
     state: &mut State,
+    pool_lock: &dyn Held,
     settings: &PoolSettings,
     reference: &str,
+    strict: bool,
 ) -> Result<Deactivated> {
-    let reconciled = reconcile::reconcile(state, settings)?;
-    let activation = find_activation(state, reference)?;
-    let intent = state.write(|tx| {
-        begin_intent(
-            tx,
-            "remove_activation",
+    let reconciled = reconcile::reconcile(state, pool_lock, settings)?;
+    let Some(activation) = state.activation(reference)? else {
+        if strict {
+            return Err(PmError::not_found(
+                format!("activation {reference:?}"),
+                Some("see `pm image activations` for what is active".to_string()),
+            )
+            .into());
+        }
+        return Ok(Deactivated {
+            id: None,
+            name: reference.to_string(),
+            backend: None,
+            reconciled,
+            changed: false,
+        });
+    };
+    let intent = state.write(pool_lock, |tx| {
+        tx.begin_intent(
+            IntentOp::RemoveActivation,
             activation.backend,
             IntentSpec {
                 thin_id: activation.snapshot_id,
@@ -844,42 +657,43 @@ pub fn deactivate(
         )
     })?;
     reconcile::remove_backing(state, settings, &intent)?;
-    state.write(|tx| {
-        tx.execute("DELETE FROM activations WHERE id = ?1", [&activation.id])?;
-        finish_intent(tx, intent.id, "done")
+    state.write(pool_lock, |tx| {
+        tx.remove_activation(&activation.id)?;
+        tx.finish_intent(intent.id, IntentOutcome::Done)
     })?;
     Ok(Deactivated {
-        id: activation.id,
+        id: Some(activation.id),
         name: activation.name,
-        backend: activation.backend,
+        backend: Some(activation.backend),
         reconciled,
         changed: true,
     })
 }
 
-/// Removes base volumes no activation uses (all, or one image's); returns
-/// the volumes freed. For `pm image rm` and `pm image gc`.
+/// Removes base volumes no activation uses (all, or one image's), under the
+/// pool lock; returns the volumes freed. For `pm image rm` and `pm image gc`.
 pub fn remove_unused_bases(
     state: &mut State,
+    pool_lock: &dyn Held,
     settings: &PoolSettings,
-    only: Option<&str>,
+    only: Option<&Digest>,
 ) -> Result<Vec<VolumeRecord>> {
-    reconcile::reconcile(state, settings)?;
-    let used: std::collections::BTreeSet<(String, BackendKind)> = activations(state)?
+    reconcile::reconcile(state, pool_lock, settings)?;
+    let used: std::collections::BTreeSet<(Digest, BackendKind)> = state
+        .activations()?
         .into_iter()
         .map(|a| (a.image, a.backend))
         .collect();
     let mut freed = Vec::new();
-    for volume in volumes(state)? {
-        if only.is_some_and(|d| d != volume.digest)
+    for volume in state.volumes()? {
+        if only.is_some_and(|d| d != &volume.digest)
             || used.contains(&(volume.digest.clone(), volume.backend))
         {
             continue;
         }
-        let intent = state.write(|tx| {
-            begin_intent(
-                tx,
-                "remove_base",
+        let intent = state.write(pool_lock, |tx| {
+            tx.begin_intent(
+                IntentOp::RemoveBase,
                 volume.backend,
                 IntentSpec {
                     thin_id: volume.thin_id,
@@ -890,19 +704,48 @@ pub fn remove_unused_bases(
             )
         })?;
         reconcile::remove_backing(state, settings, &intent)?;
-        state.write(|tx| {
-            tx.execute(
-                "DELETE FROM volumes WHERE digest = ?1 AND backend = ?2",
-                params![volume.digest, volume.backend.as_str()],
-            )?;
-            finish_intent(tx, intent.id, "done")
+        state.write(pool_lock, |tx| {
+            tx.remove_volume(&volume.digest, volume.backend)?;
+            tx.finish_intent(intent.id, IntentOutcome::Done)
         })?;
         freed.push(volume);
     }
     Ok(freed)
 }
 
-/// Whether any activation uses the image (so `pm image rm` must refuse).
-pub fn image_in_use(state: &State, digest: &str) -> Result<bool> {
-    Ok(activations(state)?.iter().any(|a| a.image == digest))
+/// The two files of a loop-backed pool in `dir`.
+fn loop_files(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    (
+        dir.join(format!("{name}-data.img")),
+        dir.join(format!("{name}-metadata.img")),
+    )
+}
+
+/// Tears down every device under the pool's prefix, deletes the loop files
+/// (when `loop_dir` is given) and forgets the pool, its thin volumes and
+/// activations. Used by destroy, and by reconciliation to finish or roll
+/// back an interrupted create or destroy.
+pub fn remove_pool_everywhere(
+    state: &mut State,
+    pool_lock: &dyn Held,
+    settings: &PoolSettings,
+    loop_dir: Option<&str>,
+) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    if let Ok(dm) = thin::open_dm() {
+        thin::remove_all_named(&dm, &settings.name)?;
+    }
+    if let Some(dir) = loop_dir {
+        let (data, metadata) = loop_files(Path::new(dir), &settings.name);
+        for file in [data, metadata] {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(PmError::io(format!("cannot remove {}", file.display()), e).into());
+                }
+            }
+        }
+    }
+    state.write(pool_lock, |tx| tx.forget_pool(&settings.name))
 }

@@ -13,8 +13,9 @@
 //!
 //! Each repair is reported, so the command can say what it did.
 
-use super::{BackendKind, Intent, PoolSettings, dir, finish_intent, fs};
-use crate::state::State;
+use super::{BackendKind, PoolSettings, dir, fs};
+use crate::lock::Held;
+use crate::state::{Intent, IntentOp, IntentOutcome, Reader, State};
 use anyhow::Result;
 use serde::Serialize;
 use std::path::Path;
@@ -36,7 +37,13 @@ fn repair(action: &str, subject: impl Into<String>) -> Repair {
 }
 
 /// Reconciles everything this pool and the dir backend own.
-pub fn reconcile(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>> {
+/// Runs under the pool lock (`pool_lock`), so it never sees another live
+/// command's intents.
+pub fn reconcile(
+    state: &mut State,
+    pool_lock: &dyn Held,
+    settings: &PoolSettings,
+) -> Result<Vec<Repair>> {
     let mut done = Vec::new();
     for mount in fs::mounts_under(&settings.runtime_dir.join("mnt"))? {
         let ours = mount
@@ -52,26 +59,29 @@ pub fn reconcile(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repai
         }
     }
     let dm_usable = device_mapper_usable();
-    for intent in super::open_intents(state)? {
+    for intent in state.open_intents()? {
         if intent.backend == BackendKind::Thin && !dm_usable {
             // Left open for a run that can reach the kernel; dir work goes on.
-            tracing::warn!(intent = intent.id, op = %intent.op, "reconcile_skipped_no_device_mapper");
+            tracing::warn!(
+                intent = intent.id,
+                op = intent.op.as_str(),
+                "reconcile_skipped_no_device_mapper"
+            );
             continue;
         }
-        let rolled_back = intent.op.starts_with("create_");
-        finish_open_intent(state, settings, &intent)?;
-        let outcome = if rolled_back {
-            "rolled_back"
+        finish_open_intent(state, pool_lock, settings, &intent)?;
+        let outcome = if intent.op.is_creation() {
+            IntentOutcome::RolledBack
         } else {
-            "finished"
+            IntentOutcome::Finished
         };
-        state.write(|tx| finish_intent(tx, intent.id, outcome))?;
+        state.write(pool_lock, |tx| tx.finish_intent(intent.id, outcome))?;
         done.push(repair(
-            &format!("{outcome}_{}", intent.op),
+            &format!("{}_{}", outcome.as_str(), intent.op.as_str()),
             intent
                 .path
                 .clone()
-                .or(intent.digest.clone())
+                .or(intent.digest.as_ref().map(ToString::to_string))
                 .unwrap_or_default(),
         ));
     }
@@ -94,52 +104,41 @@ fn device_mapper_usable() -> bool {
 }
 
 /// Rolls back a creation or finishes a removal.
-fn finish_open_intent(state: &mut State, settings: &PoolSettings, intent: &Intent) -> Result<()> {
-    match intent.op.as_str() {
-        "create_pool" | "destroy_pool" => {
-            super::admin::remove_pool_everywhere(state, settings, intent.path.as_deref())
+fn finish_open_intent(
+    state: &mut State,
+    pool_lock: &dyn Held,
+    settings: &PoolSettings,
+    intent: &Intent,
+) -> Result<()> {
+    match intent.op {
+        IntentOp::CreatePool | IntentOp::DestroyPool => {
+            super::remove_pool_everywhere(state, pool_lock, settings, intent.path.as_deref())
         }
-        "create_base" | "create_snapshot" => {
+        IntentOp::CreateBase | IntentOp::CreateSnapshot | IntentOp::RemoveActivation => {
             remove_backing(state, settings, intent)?;
-            // A row can only exist if the result was recorded, and then the
-            // intent would be closed; delete defensively all the same.
-            state.write(|tx| {
-                if let Some(id) = &intent.activation {
-                    tx.execute("DELETE FROM activations WHERE id = ?1", [id])?;
+            // After a creation a row can only exist if the result was
+            // recorded, and then the intent would be closed; delete
+            // defensively all the same.
+            match &intent.activation {
+                Some(id) => state.write(pool_lock, |tx| tx.remove_activation(id)),
+                None => Ok(()),
+            }
+        }
+        IntentOp::RemoveBase => {
+            remove_backing(state, settings, intent)?;
+            match &intent.digest {
+                Some(digest) => {
+                    state.write(pool_lock, |tx| tx.remove_volume(digest, intent.backend))
                 }
-                Ok(())
-            })
+                None => Ok(()),
+            }
         }
-        "remove_activation" => {
-            remove_backing(state, settings, intent)?;
-            state.write(|tx| {
-                tx.execute(
-                    "DELETE FROM activations WHERE id = ?1",
-                    [intent.activation.as_deref().unwrap_or("")],
-                )?;
-                Ok(())
-            })
-        }
-        "remove_base" => {
-            remove_backing(state, settings, intent)?;
-            state.write(|tx| {
-                tx.execute(
-                    "DELETE FROM volumes WHERE digest = ?1 AND backend = ?2",
-                    [
-                        intent.digest.as_deref().unwrap_or(""),
-                        intent.backend.as_str(),
-                    ],
-                )?;
-                Ok(())
-            })
-        }
-        _ => Ok(()),
     }
 }
 
 /// Removes what an intent's volume or activation occupies: the thin device
 /// and id (and any mountpoint), or the folder and its `.partial`.
-pub fn remove_backing(state: &mut State, settings: &PoolSettings, intent: &Intent) -> Result<()> {
+pub fn remove_backing(db: &Reader, settings: &PoolSettings, intent: &Intent) -> Result<()> {
     match intent.backend {
         BackendKind::Dir => {
             if let Some(path) = &intent.path {
@@ -157,14 +156,14 @@ pub fn remove_backing(state: &mut State, settings: &PoolSettings, intent: &Inten
                 &settings.name,
                 thin_id,
             ))?;
-            remove_thin_id(state, settings, thin_id)
+            remove_thin_id(db, settings, thin_id)
         }
     }
 }
 
 #[cfg(target_os = "linux")]
-fn remove_thin_id(state: &mut State, settings: &PoolSettings, thin_id: i64) -> Result<()> {
-    let Some(record) = super::pool_record(state, &settings.name)? else {
+fn remove_thin_id(db: &Reader, settings: &PoolSettings, thin_id: i64) -> Result<()> {
+    let Some(record) = db.pool(&settings.name)? else {
         // No pool: nothing can hold the id any more.
         return Ok(());
     };
@@ -173,7 +172,7 @@ fn remove_thin_id(state: &mut State, settings: &PoolSettings, thin_id: i64) -> R
 }
 
 #[cfg(not(target_os = "linux"))]
-fn remove_thin_id(_: &mut State, _: &PoolSettings, _: i64) -> Result<()> {
+fn remove_thin_id(_: &Reader, _: &PoolSettings, _: i64) -> Result<()> {
     Ok(())
 }
 
@@ -202,10 +201,10 @@ fn partial_folders(settings: &PoolSettings) -> Result<Vec<Repair>> {
 /// The thin pool against the kernel: set up what state has and the kernel
 /// lacks, remove what the kernel has under pm's prefix and state lacks.
 #[cfg(target_os = "linux")]
-fn thin_kernel(state: &mut State, settings: &PoolSettings) -> Result<Vec<Repair>> {
+fn thin_kernel(state: &Reader, settings: &PoolSettings) -> Result<Vec<Repair>> {
     use super::thin;
     let mut done = Vec::new();
-    let Some(record) = super::pool_record(state, &settings.name)? else {
+    let Some(record) = state.pool(&settings.name)? else {
         return Ok(done);
     };
     let dm = thin::open_dm()?;
@@ -246,9 +245,9 @@ pub struct KnownThin {
 
 /// Thin ids of recorded volumes and activations → what they are.
 #[cfg(target_os = "linux")]
-pub fn known_thin_ids(state: &State) -> Result<std::collections::BTreeMap<i64, KnownThin>> {
+pub fn known_thin_ids(db: &Reader) -> Result<std::collections::BTreeMap<i64, KnownThin>> {
     let mut known = std::collections::BTreeMap::new();
-    let volumes = super::volumes(state)?;
+    let volumes = db.volumes()?;
     for v in &volumes {
         if let Some(id) = v.thin_id {
             known.insert(
@@ -260,7 +259,7 @@ pub fn known_thin_ids(state: &State) -> Result<std::collections::BTreeMap<i64, K
             );
         }
     }
-    for a in super::activations(state)? {
+    for a in db.activations()? {
         if let Some(id) = a.snapshot_id {
             let base = volumes
                 .iter()

@@ -1,6 +1,6 @@
 //! The append-only record of every mutating command.
 
-use super::{State, format_ms};
+use super::{Reader, State, WriteTx, format_ms};
 use anyhow::Result;
 use rusqlite::params;
 use serde::Serialize;
@@ -44,9 +44,13 @@ pub struct HistoryFilter {
 }
 
 impl State {
-    pub fn record_history(&mut self, entry: &NewHistoryEntry) -> Result<()> {
+    /// Appends a finished command to the history. The one write that needs
+    /// no lock token: it is a single INSERT in its own transaction, which
+    /// SQLite serialises with every other writer, and no pm decision reads
+    /// the history back in between.
+    pub fn append_history(&mut self, entry: &NewHistoryEntry) -> Result<()> {
         let args = serde_json::to_string(&entry.args)?;
-        self.write(|tx| {
+        self.transaction(|tx| {
             tx.execute(
                 "INSERT INTO history (started_at, duration_ms, command, args, pid, result, error_code, changed)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -65,10 +69,21 @@ impl State {
             Ok(())
         })
     }
+}
 
+impl WriteTx<'_> {
+    /// Deletes history rows that started before `cutoff_ms`; returns how many.
+    pub fn prune_history(&self, cutoff_ms: i64) -> Result<usize> {
+        let removed = self.execute("DELETE FROM history WHERE started_at < ?1", [cutoff_ms])?;
+        crate::failpoint::hit("prune_uncommitted");
+        Ok(removed)
+    }
+}
+
+impl Reader {
     /// Newest first.
     pub fn history(&self, filter: &HistoryFilter) -> Result<Vec<HistoryEntry>> {
-        let mut stmt = self.reader().prepare(
+        let mut stmt = self.conn().prepare(
             "SELECT id, started_at, duration_ms, command, args, pid, result, error_code, changed
                FROM history
               WHERE (?1 IS NULL OR command = ?1 OR command LIKE ?1 || ' %')
@@ -102,19 +117,10 @@ impl State {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Deletes history rows that started before `cutoff_ms`; returns how many.
-    pub fn prune_history(&mut self, cutoff_ms: i64) -> Result<usize> {
-        self.write(|tx| {
-            let removed = tx.execute("DELETE FROM history WHERE started_at < ?1", [cutoff_ms])?;
-            crate::failpoint::hit("prune_uncommitted");
-            Ok(removed)
-        })
-    }
-
     /// Distinct recorded command names, for shell completion.
     pub fn history_commands(&self) -> Result<Vec<String>> {
         let mut stmt = self
-            .reader()
+            .conn()
             .prepare("SELECT DISTINCT command FROM history ORDER BY command")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

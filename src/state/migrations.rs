@@ -140,23 +140,35 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this binary writes.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;
 
+/// The schema version of an open database.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// A file written by a newer pm is refused rather than guessed at.
+pub fn refuse_newer(version: i64, path: &Path) -> Result<()> {
+    if version > LATEST {
+        return Err(PmError::StateTooNew {
+            path: path.to_path_buf(),
+            found: version,
+            supported: LATEST,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let current = version(conn)?;
+    refuse_newer(current, path)?;
     if current == LATEST {
         return Ok(());
     }
     // Re-read inside the write transaction: another process may have
     // migrated between the check above and taking the write lock.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current > LATEST {
-        return Err(PmError::StateTooNew {
-            path: path.to_path_buf(),
-            found: current,
-            supported: LATEST,
-        }
-        .into());
-    }
+    let current = version(&tx)?;
+    refuse_newer(current, path)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let version = index as i64 + 1;
         tx.execute_batch(sql)

@@ -162,33 +162,40 @@ impl Vault {
     /// The vault as configured (`vault.*` keys), with `options` on top.
     /// Fails with `bw_missing` when bw cannot be found.
     pub fn open(config: &Config, options: VaultOptions) -> Result<Vault> {
-        let non_empty = |key: &str| Some(config.string(key).to_string()).filter(|v| !v.is_empty());
+        let non_empty = |key: crate::config::Key<crate::config::kinds::Str>| {
+            Some(config.string(key).to_string()).filter(|v| !v.is_empty())
+        };
         let password = if let Some(file) = options.password_file {
             PasswordSource::File(file)
         } else if let Some(var) = options.password_env {
             PasswordSource::Env(var)
-        } else if let Some(file) = non_empty("vault.password_file") {
+        } else if let Some(file) = non_empty(crate::config::key::VAULT_PASSWORD_FILE) {
             PasswordSource::File(PathBuf::from(file))
-        } else if let Some(var) = non_empty("vault.password_env") {
+        } else if let Some(var) = non_empty(crate::config::key::VAULT_PASSWORD_ENV) {
             PasswordSource::Env(var)
         } else if options.interactive {
             PasswordSource::Terminal
         } else {
             PasswordSource::None
         };
-        let timeout = Duration::from_secs(config.int("vault.timeout").max(1) as u64);
+        let timeout =
+            Duration::from_secs(config.int(crate::config::key::VAULT_TIMEOUT).max(1) as u64);
         let bw = Bw::locate(
-            config.string("vault.bw_path"),
-            non_empty("vault.data_dir").map(PathBuf::from),
+            config.string(crate::config::key::VAULT_BW_PATH),
+            non_empty(crate::config::key::VAULT_DATA_DIR).map(PathBuf::from),
             timeout,
             &config.env.vars,
         )?;
         Ok(Vault {
             bw,
-            cache: SessionCache::new(PathBuf::from(config.string("vault.session_dir"))),
+            cache: SessionCache::new(PathBuf::from(
+                config.string(crate::config::key::VAULT_SESSION_DIR),
+            )),
             password,
             env: config.env.clone(),
-            lock_timeout: Duration::from_secs(config.int("lock_timeout").max(0) as u64),
+            lock_timeout: Duration::from_secs(
+                config.int(crate::config::key::LOCK_TIMEOUT).max(0) as u64
+            ),
         })
     }
 

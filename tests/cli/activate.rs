@@ -126,9 +126,26 @@ fn deactivate_removes_the_copy_and_unknown_names_are_not_found() {
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["changed"], true);
     assert!(!path.exists());
-    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "tmp"]));
+    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "tmp", "--strict"]));
     assert_eq!(code, 4, "{doc}");
     assert_eq!(error_code(&doc), "not_found");
+}
+
+#[test]
+fn deactivating_an_absent_activation_is_unchanged_unless_strict() {
+    let sb = Sandbox::new();
+    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "never-was"]));
+    assert_eq!(
+        (code, &doc["changed"]),
+        (0, &serde_json::json!(false)),
+        "{doc}"
+    );
+    assert_eq!(doc["name"], "never-was");
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "deactivate", "never-was", "--strict"]),
+    );
+    assert_eq!((code, error_code(&doc)), (4, "not_found"), "{doc}");
 }
 
 #[test]
@@ -223,7 +240,7 @@ fn a_kill_after_the_copy_leaves_no_orphan_activation() {
         "the crash left the copy behind"
     );
 
-    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "crashy"]));
+    let (doc, code) = json_of(sb.pm().args(["image", "deactivate", "crashy", "--strict"]));
     assert_eq!(code, 4, "the activation was never recorded: {doc}");
     assert!(
         entries(&activations).is_empty(),
@@ -240,8 +257,7 @@ fn a_kill_after_the_copy_leaves_no_orphan_activation() {
 fn the_unpacker_refuses_an_archive_swapped_after_validation() {
     let sb = Sandbox::new();
     let digest = validated_example(&sb);
-    let store = pm::image::store::ImageStore::for_state(&sb.state_path());
-    let blob = store.blob_path(digest.trim_start_matches("sha256:"));
+    let blob = stored_blob(&sb.state_path(), &digest);
     std::fs::write(&blob, hostile_tar()).unwrap();
 
     let (doc, code) = json_of(
@@ -269,8 +285,7 @@ fn the_unpacker_refuses_an_archive_swapped_after_validation() {
 fn the_unpacker_refuses_data_appended_after_validation() {
     let sb = Sandbox::new();
     let digest = validated_example(&sb);
-    let store = pm::image::store::ImageStore::for_state(&sb.state_path());
-    let blob = store.blob_path(digest.trim_start_matches("sha256:"));
+    let blob = stored_blob(&sb.state_path(), &digest);
     let mut bytes = std::fs::read(&blob).unwrap();
     bytes.extend_from_slice(b"appended after the end-of-archive marker");
     std::fs::write(&blob, bytes).unwrap();
@@ -386,4 +401,11 @@ fn an_unpack_holds_the_pool_lock_and_leaves_the_state_lock_free() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["changed"], true);
     assert_eq!(entries(&volumes(&sb).join("bases")).len(), 1);
+}
+
+/// Where the store keeps the blob of `digest` (`sha256:...`).
+pub fn stored_blob(state: &std::path::Path, digest: &str) -> std::path::PathBuf {
+    let paths = pm::paths::StatePaths::new(state);
+    let digest = pm::digest::Digest::parse(digest).expect("a digest");
+    pm::image::store::ImageStore::new(&paths).blob_path(&digest)
 }

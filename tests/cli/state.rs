@@ -13,6 +13,7 @@ fn prune(sb: &Sandbox, older_than: &str) -> serde_json::Value {
 #[test]
 fn state_is_created_owner_only_with_its_directory() {
     let sb = Sandbox::new();
+    prune(&sb, "1000days");
     let (doc, _) = json_of(sb.pm().args(["state", "show"]));
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&sb.state_path()), 0o600);
@@ -152,7 +153,7 @@ fn a_file_that_is_not_a_database_is_state_unusable() {
 #[test]
 fn a_state_file_from_a_newer_pm_is_refused() {
     let sb = Sandbox::new();
-    sb.pm().args(["state", "show"]).assert().success();
+    prune(&sb, "1000days");
     let conn = rusqlite::Connection::open(sb.state_path()).unwrap();
     conn.pragma_update(None, "user_version", 9999).unwrap();
     drop(conn);

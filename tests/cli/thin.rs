@@ -428,8 +428,7 @@ fn the_thin_unpacker_refuses_a_swapped_archive_and_leaves_no_device() {
     let tb = ThinBox::new("swap");
     tb.create_pool("128MiB");
     let digest = validated_example(&tb.sb);
-    let blob = pm::image::store::ImageStore::for_state(&tb.sb.state_path())
-        .blob_path(digest.trim_start_matches("sha256:"));
+    let blob = crate::activate::stored_blob(&tb.sb.state_path(), &digest);
     std::fs::write(&blob, hostile_tar()).unwrap();
     let (doc, code) = json_of(
         tb.pm()

@@ -1029,18 +1029,29 @@ fn store_image(sb: &Sandbox, bytes: &[u8], source: &str) -> (String, String) {
     let state_path = sb.state_path();
     std::fs::create_dir_all(state_path.parent().expect("dir")).expect("mkdir");
     let mut state = pm::state::State::open(&state_path).expect("state");
-    let store = pm::image::store::ImageStore::for_state(&state_path);
-    std::fs::create_dir_all(store.blob_path(&hex).parent().expect("dir")).expect("mkdir");
-    std::fs::rename(&staging, store.blob_path(&hex)).expect("into the store");
+    let paths = pm::paths::StatePaths::new(&state_path);
+    let lock = pm::lock::acquire(
+        &paths.state_lock(),
+        "the state lock",
+        &pm::lock::Holder::this_process("test store_image"),
+        std::time::Duration::ZERO,
+        |_| {},
+    )
+    .expect("lock");
+    let store = pm::image::store::ImageStore::new(&paths);
+    let digest = pm::digest::Digest::parse(&hex).expect("digest");
+    std::fs::create_dir_all(store.blob_path(&digest).parent().expect("dir")).expect("mkdir");
+    std::fs::rename(&staging, store.blob_path(&digest)).expect("into the store");
     let record = store
-        .record_ready(&mut state, &hex, bytes.len() as u64, source, None)
+        .record_ready(&mut state, &lock, &digest, bytes.len() as u64, source, None)
         .expect("record");
-    (record.id, record.digest)
+    (record.id, record.digest.to_string())
 }
 
 fn stored_validation(sb: &Sandbox, digest: &str) -> Option<pm::image::validate::ValidationRecord> {
-    let state = pm::state::State::open(&sb.state_path()).expect("state");
-    pm::image::validate::validation_for(&state, digest).expect("read")
+    let state = pm::state::ReadState::open(&sb.state_path()).expect("state");
+    let digest = pm::digest::Digest::parse(digest).expect("digest");
+    pm::image::validate::validation_for(&state, &digest).expect("read")
 }
 
 #[test]

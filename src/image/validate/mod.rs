@@ -107,15 +107,16 @@ impl Default for Limits {
 impl Limits {
     /// The `image.*` limits of the effective configuration.
     pub fn from_config(config: &Config) -> Limits {
-        let positive = |key: &str| config.int(key).max(0) as u64;
+        use crate::config::key;
+        let count = |k| config.int(k).max(0) as u64;
         Limits {
-            max_unpacked_bytes: positive("image.max_unpacked_size"),
-            max_entries: positive("image.max_entries"),
-            max_path_len: positive("image.max_path_length"),
-            max_component_len: positive("image.max_component_length"),
-            max_depth: positive("image.max_depth"),
-            max_symlink_hops: positive("image.max_symlink_hops").min(u64::from(u32::MAX)) as u32,
-            max_ratio: positive("image.max_compression_ratio"),
+            max_unpacked_bytes: config.bytes(key::IMAGE_MAX_UNPACKED_SIZE),
+            max_entries: count(key::IMAGE_MAX_ENTRIES),
+            max_path_len: count(key::IMAGE_MAX_PATH_LENGTH),
+            max_component_len: count(key::IMAGE_MAX_COMPONENT_LENGTH),
+            max_depth: count(key::IMAGE_MAX_DEPTH),
+            max_symlink_hops: count(key::IMAGE_MAX_SYMLINK_HOPS).min(u64::from(u32::MAX)) as u32,
+            max_ratio: count(key::IMAGE_MAX_COMPRESSION_RATIO),
         }
     }
 }
@@ -132,8 +133,8 @@ pub struct Policy {
 impl Policy {
     pub fn from_config(config: &Config) -> Policy {
         Policy {
-            allow_devices: config.bool("image.allow_devices"),
-            allow_setuid: config.bool("image.allow_setuid"),
+            allow_devices: config.bool(crate::config::key::IMAGE_ALLOW_DEVICES),
+            allow_setuid: config.bool(crate::config::key::IMAGE_ALLOW_SETUID),
         }
     }
 }

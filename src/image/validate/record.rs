@@ -4,15 +4,16 @@
 //! with the same limits is recognised.
 
 use super::{Limits, Policy, RULES_VERSION, Report, Verdict};
-use crate::state::{State, format_ms, now_ms};
+use crate::digest::Digest;
+use crate::lock::Held;
+use crate::state::{Reader, State, ValidationRow, format_ms};
 use anyhow::Result;
-use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 /// The stored verdict on an image.
 #[derive(Clone, Debug, Serialize)]
 pub struct ValidationRecord {
-    pub digest: String,
+    pub digest: Digest,
     pub verdict: Verdict,
     pub rules_version: u32,
     pub validated_at: String,
@@ -35,43 +36,32 @@ impl ValidationRecord {
 }
 
 /// The latest validation of a stored image, if any.
-pub fn validation_for(state: &State, digest: &str) -> Result<Option<ValidationRecord>> {
-    let row = state
-        .reader()
-        .query_row(
-            "SELECT verdict, rules_version, validated_at, report
-             FROM image_validations WHERE digest = ?1",
-            [digest],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((verdict, rules_version, validated_at, report)) = row else {
+pub fn validation_for(db: &Reader, digest: &Digest) -> Result<Option<ValidationRecord>> {
+    let Some(stored) = db.validation(digest)? else {
         return Ok(None);
     };
-    let report: Report = serde_json::from_str(&report)
+    let report: Report = serde_json::from_str(&stored.report_json)
         .map_err(|e| anyhow::anyhow!("the stored validation of {digest} is unreadable: {e}"))?;
     Ok(Some(ValidationRecord {
-        digest: digest.to_string(),
-        verdict: if verdict == "safe" {
+        digest: digest.clone(),
+        verdict: if stored.verdict == "safe" {
             Verdict::Safe
         } else {
             Verdict::Rejected
         },
-        rules_version: rules_version as u32,
-        validated_at: format_ms(validated_at),
+        rules_version: stored.rules_version,
+        validated_at: format_ms(stored.validated_at_ms),
         report,
     }))
 }
 
 /// Stores the verdict on a stored image, replacing an earlier one.
-pub fn record_validation(state: &mut State, digest: &str, report: &Report) -> Result<()> {
+pub fn record_validation(
+    state: &mut State,
+    held: &dyn Held,
+    digest: &Digest,
+    report: &Report,
+) -> Result<()> {
     let verdict = match report.verdict {
         Verdict::Safe => "safe",
         Verdict::Rejected => "rejected",
@@ -79,26 +69,16 @@ pub fn record_validation(state: &mut State, digest: &str, report: &Report) -> Re
     let limits = serde_json::to_string(&(&report.limits, &report.policy))?;
     let violations = serde_json::to_string(&report.violations)?;
     let full = serde_json::to_string(report)?;
-    state.write(|tx| {
-        tx.execute(
-            "INSERT INTO image_validations
-                 (digest, verdict, rules_version, limits, entries, unpacked_bytes, violations, report, validated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (digest) DO UPDATE SET
-                 verdict = ?2, rules_version = ?3, limits = ?4, entries = ?5,
-                 unpacked_bytes = ?6, violations = ?7, report = ?8, validated_at = ?9",
-            params![
-                digest,
-                verdict,
-                RULES_VERSION,
-                limits,
-                report.counts.entries as i64,
-                report.unpacked_bytes as i64,
-                violations,
-                full,
-                now_ms()
-            ],
-        )?;
-        Ok(())
+    state.write(held, |tx| {
+        tx.record_validation(&ValidationRow {
+            digest,
+            verdict,
+            rules_version: RULES_VERSION,
+            limits_json: &limits,
+            entries: report.counts.entries,
+            unpacked_bytes: report.unpacked_bytes,
+            violations_json: &violations,
+            report_json: &full,
+        })
     })
 }
