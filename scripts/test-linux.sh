@@ -99,6 +99,19 @@ bash scripts/check-macos-build.sh
 log "cargo test (unit and end-to-end tests on the host)"
 cargo test --locked --all-targets
 
+# Failpoints exist only in test builds (the failpoints feature): a normal
+# build must ignore PM_FAILPOINTS. The tests' binary is rebuilt right after.
+no_test_hooks() {
+  log "a normal build carries no failpoints"
+  cargo build --locked --quiet --bin pm
+  local state
+  state=$(mktemp -d)
+  PM_STATE="$state/state.db" PM_FAILPOINTS=lock_held=kill target/debug/pm -q state prune --older-than 1d ||
+    { echo "a normal build acted on PM_FAILPOINTS" >&2; exit 1; }
+  rm -rf "$state"
+}
+no_test_hooks
+
 # pool/activate (issue 6): the device-mapper tests, in a throwaway kernel.
 # The harness chooses how to boot UML on this CPU (scripts/uml/run-dm-tests.sh);
 # both ways are exercised on every machine: when the plain kernel boots here,

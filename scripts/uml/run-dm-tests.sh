@@ -3,8 +3,9 @@
 # for hosts whose own kernel has no device-mapper (CI, containers).
 #
 #   bash scripts/uml/run-dm-tests.sh [TEST FILTER]        # default: thin::
-#   PM_UML_COMMAND='target/debug/pm ...' bash scripts/uml/run-dm-tests.sh
-#       runs a shell command in the guest instead of the tests (benchmarks)
+#   PM_UML_COMMAND='target/release/pm ...' bash scripts/uml/run-dm-tests.sh
+#       runs a shell command in the guest instead of the tests (benchmarks;
+#       the caller builds what the command needs)
 #   PM_UML_KERNEL=auto|plain|shim                          # default: auto
 #       which way to boot the kernel (see "Choosing the kernel" below)
 #
@@ -100,10 +101,13 @@ if [ -z "${PM_UML_COMMAND:-}" ]; then
   command_line="$test_bin --ignored --test-threads=1 $filter"
   guest_binaries=("$test_bin" "$repo/target/debug/pm")
 else
-  cargo build --locked --quiet
+  # The caller builds what its command runs (scripts/bench/activate.sh
+  # builds a release pm); whichever pm binaries exist are checked.
   command_line=$PM_UML_COMMAND
-  guest_binaries=("$repo/target/debug/pm")
-  [ ! -x "$repo/target/release/pm" ] || guest_binaries+=("$repo/target/release/pm")
+  guest_binaries=()
+  for bin in "$repo/target/debug/pm" "$repo/target/release/pm"; do
+    [ ! -x "$bin" ] || guest_binaries+=("$bin")
+  done
 fi
 
 # The shim, built once per source change with the host's C compiler.
@@ -135,7 +139,7 @@ check_guest_avoids_avx512() {
   # AVX-512 intrinsic, stops the run here (scripts/uml/avx512-users.awk).
   local bin users
   command -v objdump >/dev/null || die "objdump missing (apt package binutils): needed to check the guest binaries"
-  for bin in "${guest_binaries[@]}"; do
+  for bin in ${guest_binaries[@]+"${guest_binaries[@]}"}; do
     users=$(objdump -d --no-show-raw-insn "$bin" | awk -f "$repo/scripts/uml/avx512-users.awk" | sort -u)
     [ -z "$users" ] ||
       die "$bin has AVX-512 code outside the AWS SDK's CRC functions, which UML 6.1 may corrupt under signals: $(echo "$users" | head -n 5 | tr '\n' ' ')"

@@ -162,6 +162,12 @@ struct Show(StateSummary);
 impl Render for Show {
     fn human(&self) -> String {
         let s = &self.0;
+        if !s.exists {
+            return format!(
+                "no state file at {} yet (the first mutating command creates it)\n",
+                s.path.display()
+            );
+        }
         let mut out = format!(
             "path:    {}\nlock:    {}\nschema:  {} (this pm: {})\nsize:    {} bytes (+ {} bytes WAL)\ntables:\n",
             s.path.display(),

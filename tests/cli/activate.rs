@@ -409,3 +409,103 @@ pub fn stored_blob(state: &std::path::Path, digest: &str) -> std::path::PathBuf 
     let digest = pm::digest::Digest::parse(digest).expect("a digest");
     pm::image::store::ImageStore::new(&paths).blob_path(&digest)
 }
+
+#[test]
+fn a_relative_path_names_the_image_everywhere_fetch_accepts_it() {
+    let sb = Sandbox::new();
+    let work = sb.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("root.tar"), crate::rootfs::example_tar()).unwrap();
+    let in_work = |args: &[&str]| {
+        let mut cmd = sb.pm();
+        cmd.current_dir(&work).args(args);
+        json_of(&mut cmd)
+    };
+    let (fetched, code) = in_work(&["image", "fetch", "root.tar"]);
+    assert_eq!(code, 0, "{fetched}");
+    let (shown, code) = in_work(&["image", "show", "root.tar"]);
+    assert_eq!(code, 0, "{shown}");
+    assert_eq!(shown["digest"], fetched["digest"]);
+    let (doc, code) = in_work(&["image", "validate", "./root.tar"]);
+    assert_eq!(
+        (code, &doc["recorded"]),
+        (0, &serde_json::json!(true)),
+        "{doc}"
+    );
+    let (doc, code) = in_work(&[
+        "image",
+        "activate",
+        "root.tar",
+        "--backend",
+        "dir",
+        "--name",
+        "rel",
+    ]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["image"], fetched["digest"]);
+}
+
+#[test]
+fn activations_are_listed_on_the_dir_backend_and_shown_with_their_image() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let (doc, code) = json_of(sb.pm().args(["image", "activations"]));
+    assert_eq!(
+        (code, &doc["activations"]),
+        (0, &serde_json::json!([])),
+        "{doc}"
+    );
+    let a = activate(&sb, &digest, "web-1");
+    activate(&sb, &digest, "web-2");
+
+    let (doc, code) = json_of(sb.pm().args(["image", "activations"]));
+    assert_eq!(code, 0, "{doc}");
+    let listed = doc["activations"].as_array().unwrap();
+    let names: Vec<&str> = listed.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["web-1", "web-2"]);
+    assert_eq!(listed[0]["image"], digest);
+    assert_eq!(listed[0]["backend"], "dir");
+    assert_eq!(listed[0]["path"], a["path"]);
+    assert!(listed[0]["created_at"].as_str().unwrap().ends_with('Z'));
+    let human = sb.pm().args(["image", "activations"]).output().unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("web-1") && text.contains(a["path"].as_str().unwrap()),
+        "{text}"
+    );
+
+    let (doc, code) = json_of(sb.pm().args(["image", "show", &digest]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["validation"]["verdict"], "safe", "{doc}");
+    assert_eq!(doc["validation"]["current"], true);
+    assert_eq!(doc["activations"].as_array().unwrap().len(), 2);
+    let (doc, _) = json_of(
+        sb.pm()
+            .args(["image", "activations", "--image", &digest[7..19]]),
+    );
+    assert_eq!(doc["activations"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn activating_an_active_name_again_draws_no_unpack_bar() {
+    use expectrl::Expect;
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    activate(&sb, &digest, "once");
+    let mut cmd = sb.pm_std();
+    cmd.args([
+        "image",
+        "activate",
+        &digest,
+        "--backend",
+        "dir",
+        "--name",
+        "once",
+    ]);
+    let mut pty = expectrl::Session::spawn(cmd).unwrap();
+    pty.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    let all = pty.expect(expectrl::Eof).unwrap();
+    let shown = String::from_utf8_lossy(all.as_bytes()).into_owned();
+    assert!(shown.contains("already active"), "{shown}");
+    assert!(!shown.contains("unpacking"), "a bar was drawn: {shown:?}");
+}
