@@ -18,4 +18,5 @@ pub mod pool;
 pub mod progress;
 pub mod secret;
 pub mod state;
+pub mod tool;
 pub mod vault;
