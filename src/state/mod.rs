@@ -9,8 +9,10 @@
 
 mod history;
 mod migrations;
+mod steps;
 
 pub use history::{HistoryEntry, HistoryFilter, NewHistoryEntry};
+pub use steps::{SessionStatus, StepEnd, StepRecord, StepSession, StepStatus};
 
 use crate::error::PmError;
 use anyhow::{Context as _, Result};
