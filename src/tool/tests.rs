@@ -2,7 +2,6 @@
 //! given, what is captured, and what happens at the deadline.
 
 use super::*;
-use std::time::{Duration, Instant};
 
 static SH: ToolSpec = ToolSpec {
     name: "sh",
