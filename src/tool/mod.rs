@@ -79,12 +79,25 @@ pub struct ToolSpec {
 }
 
 /// A located program with its scrubbed environment and its deadline.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Tool {
     spec: &'static ToolSpec,
     program: PathBuf,
     env: BTreeMap<String, String>,
     timeout: Duration,
+}
+
+/// Names only: an allowed variable can still carry a credential (a proxy
+/// URL with a password).
+impl fmt::Debug for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tool")
+            .field("name", &self.spec.name)
+            .field("program", &self.program)
+            .field("env", &self.env.keys().collect::<Vec<_>>())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// How a child ended.
@@ -400,8 +413,12 @@ impl<'a> Call<'a> {
         let started = self.log_start("pty");
         let (child, pty) = process::spawn_pty(self.command()).map_err(|e| self.cannot_start(e))?;
         self.spawned();
-        if let Some(secret) = self.stdin {
-            type_line(&pty, secret).map_err(|e| self.io("cannot write to the terminal of", e))?;
+        if let Some(secret) = self.stdin
+            && let Err(e) = type_line(&pty, secret)
+        {
+            process::kill_group(child.pid);
+            child.close();
+            return Err(self.io("cannot write to the terminal of", e));
         }
         let mut sources = [Source::new(pty, Stream::Terminal)];
         let ended = self.pump(child.pid, &mut sources, None, started);
@@ -438,9 +455,13 @@ impl<'a> Call<'a> {
             )),
             _ => None,
         };
-        let stdin = stdin
-            .transpose()
-            .map_err(|e| self.io("cannot feed the stdin of", e))?;
+        let stdin = match stdin.transpose() {
+            Ok(stdin) => stdin,
+            Err(e) => {
+                process::kill_group(pid);
+                return Err(self.io("cannot feed the stdin of", e));
+            }
+        };
         let mut sources = [
             Source::new(File::from(OwnedFd::from(stdout)), Stream::Stdout),
             Source::new(File::from(OwnedFd::from(stderr)), Stream::Stderr),
