@@ -142,6 +142,23 @@ pub enum PmError {
 
     #[error("{tool} failed: {message}")]
     ToolFailed { tool: String, message: String },
+
+    /// An external program (other than bw) not found or unable to start.
+    #[error("{tool} (`{program}`) was not found or cannot run")]
+    ToolMissing {
+        tool: String,
+        program: String,
+        config_key: Option<String>,
+    },
+
+    /// An external program (other than bw) overran its deadline and was
+    /// killed with its process group.
+    #[error("`{tool} {command}` did not finish within {secs} s and was killed")]
+    ToolTimeout {
+        tool: String,
+        command: String,
+        secs: u64,
+    },
     #[error("{source_url} is {size} bytes, more than the limit of {max} bytes")]
     ImageTooLarge {
         source_url: String,
@@ -275,6 +292,8 @@ impl PmError {
             PmError::UnpackRefused { .. } => "unpack_refused",
             PmError::DeviceBusy { .. } => "device_busy",
             PmError::ToolFailed { .. } => "tool_failed",
+            PmError::ToolMissing { .. } => "tool_missing",
+            PmError::ToolTimeout { .. } => "tool_timeout",
             PmError::Io { .. } => "io_error",
             PmError::BwMissing { .. } => "bw_missing",
             PmError::BwTimeout { .. } => "bw_timeout",
@@ -314,9 +333,10 @@ impl PmError {
             | PmError::PoolFull { .. }
             | PmError::PoolInUse { .. }
             | PmError::ImageNotValidated { .. } => ExitCode::Precondition,
-            PmError::DeviceMapperUnavailable { .. } | PmError::ToolFailed { .. } => {
-                ExitCode::ToolUnavailable
-            }
+            PmError::DeviceMapperUnavailable { .. }
+            | PmError::ToolFailed { .. }
+            | PmError::ToolMissing { .. }
+            | PmError::ToolTimeout { .. } => ExitCode::ToolUnavailable,
             PmError::UnpackRefused { .. } => ExitCode::Rejected,
             PmError::DeviceBusy { .. } => ExitCode::Transient,
             PmError::Io { .. } => ExitCode::Failure,
@@ -399,6 +419,18 @@ impl PmError {
                 Some("something still holds the device; try again later".to_string())
             }
             PmError::ToolFailed { .. } => Some("run again with -vv for the tool's output".to_string()),
+            PmError::ToolMissing {
+                tool,
+                config_key: Some(key),
+                ..
+            } => Some(format!("install {tool}, or point {key} at it")),
+            PmError::ToolMissing { tool, .. } => {
+                Some(format!("install {tool} where PATH finds it"))
+            }
+            PmError::ToolTimeout { .. } => Some(
+                "the tool may be waiting on a server, a lock or a device; run again with -vv to see its output"
+                    .to_string(),
+            ),
             PmError::Io { .. } => None,
             PmError::BwMissing { .. } => Some(
                 "install it (`npm install -g @bitwarden/cli`) or point vault.bw_path / PM_VAULT_BW_PATH at it"
@@ -513,6 +545,16 @@ impl PmError {
             PmError::ImageTooLarge { size, max, .. } => json!({"size": size, "max_size": max}),
             PmError::FetchTransient { attempts, .. } => json!({"attempts": attempts}),
             PmError::ImageInUse { users, .. } => json!({"users": users}),
+            PmError::ToolMissing {
+                tool,
+                program,
+                config_key,
+            } => json!({"tool": tool, "program": program, "config_key": config_key}),
+            PmError::ToolTimeout {
+                tool,
+                command,
+                secs,
+            } => json!({"tool": tool, "command": command, "timeout_secs": secs}),
             PmError::DigestMismatch {
                 expected,
                 actual,

@@ -20,4 +20,6 @@ pub mod pool;
 pub mod progress;
 pub mod secret;
 pub mod state;
+pub mod steps;
+pub mod tool;
 pub mod vault;

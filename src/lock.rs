@@ -177,6 +177,19 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// A lock in `dir` for unit tests that write the state.
+#[cfg(test)]
+pub fn for_tests(dir: &Path) -> LockGuard {
+    acquire(
+        &dir.join("test.lock"),
+        "a test lock",
+        &Holder::this_process("unit test"),
+        Duration::ZERO,
+        |_| {},
+    )
+    .expect("a fresh test lock")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

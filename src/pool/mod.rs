@@ -97,6 +97,8 @@ pub struct PoolSettings {
     pub runtime_dir: PathBuf,
     /// Whether owners can be applied when unpacking.
     pub as_root: bool,
+    /// pm's captured environment, for the tools the pool runs (mkfs).
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 impl PoolSettings {
@@ -111,6 +113,7 @@ impl PoolSettings {
             dir_root: config.paths().volumes(),
             runtime_dir: config.env.runtime_dir(),
             as_root: config.env.is_root,
+            env: config.env.vars.clone(),
         }
     }
 }
@@ -536,7 +539,7 @@ fn fill_base(
 ) -> Result<u64> {
     let device = pool.create_thin(thin_id, settings.volume_size)?;
     failpoint::hit("activate_after_thin_create");
-    fs::mkfs_ext4(&device)?;
+    fs::mkfs_ext4(&device, &settings.env)?;
     let mount = fs::mount_dir(&settings.runtime_dir, &settings.name, thin_id);
     fs::mount_ext4(&device, &mount)?;
     let unpacked = unpacker.unpack(request.blob, &mount);

@@ -135,6 +135,34 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (source, part)
     ) WITHOUT ROWID;
     "#,
+    // 6: the resumable step runner (`steps`): one session per run of a plan
+    // (`provider onboard`) on a subject (a provider id), and one row per
+    // step of it. A step's row says `started` before it acts and `done`
+    // after, so a crash in between leaves `started`: checked again on resume.
+    r#"
+    CREATE TABLE step_sessions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        plan        TEXT    NOT NULL,
+        subject     TEXT    NOT NULL,
+        status      TEXT    NOT NULL CHECK (status IN ('open', 'done', 'failed')),
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER
+    );
+    CREATE INDEX step_sessions_subject ON step_sessions (plan, subject, id);
+    CREATE TABLE steps (
+        session     INTEGER NOT NULL REFERENCES step_sessions (id) ON DELETE CASCADE,
+        key         TEXT    NOT NULL,
+        position    INTEGER NOT NULL,          -- the step's index in its plan
+        status      TEXT    NOT NULL CHECK (status IN ('started', 'done', 'failed', 'skipped')),
+        attempts    INTEGER NOT NULL DEFAULT 0, -- acts tried, over every run of the session
+        started_at  INTEGER,
+        finished_at INTEGER,
+        duration_ms INTEGER,
+        last_error  TEXT,                      -- pm's translated message, secrets redacted
+        detail      TEXT,                      -- JSON the step returned
+        PRIMARY KEY (session, key)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.

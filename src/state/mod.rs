@@ -31,6 +31,7 @@ mod history;
 mod images;
 mod migrations;
 mod pool;
+mod steps;
 mod validations;
 
 pub use downloads::{Interrupted, NewDownload, StaleDownload};
@@ -40,6 +41,7 @@ pub use pool::{
     ActivationRow, BackendKind, Intent, IntentOp, IntentOutcome, IntentSpec, PoolRecord,
     VolumeRecord,
 };
+pub use steps::{SessionStatus, StepEnd, StepRecord, StepSession, StepStatus};
 pub use validations::{StoredValidation, ValidationRow};
 
 use crate::error::PmError;

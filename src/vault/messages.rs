@@ -1,11 +1,14 @@
 //! What bw's messages mean: one table from bw's own words to a cause pm
-//! understands. A new message is one line in [`MESSAGES`].
+//! understands. A new message is one line in [`MESSAGES`]; the table is
+//! bw's [`Messages`] for the process driver.
 //!
 //! bw prints its errors on stderr, which shares the pty with stdout, and it
 //! exits 0 on some failures (an unlock that produced no session), so pm reads
 //! the words and never trusts the exit code alone. The texts are those of
 //! `@bitwarden/cli` 2026.6.0 (see the tests) plus older spellings still in
 //! the field.
+
+use crate::tool::Messages;
 
 /// A cause recognised in bw's output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +31,8 @@ pub enum BwMessage {
     PremiumRequired,
     /// bw tried to reach its server and could not.
     ServerUnreachable,
+    /// `bw sync` finished: the only success bw reports in words.
+    Synced,
 }
 
 /// Substrings of bw's output, most specific first: the first one found in
@@ -50,14 +55,21 @@ pub const MESSAGES: &[(&str, BwMessage)] = &[
     ),
     ("FetchError: request to", BwMessage::ServerUnreachable),
     ("Syncing failed:", BwMessage::ServerUnreachable),
+    // Last: any failure bw printed beside it wins.
+    ("Syncing complete.", BwMessage::Synced),
 ];
+
+/// bw's message table, for the process driver.
+pub struct BwMessages;
+
+impl Messages for BwMessages {
+    type Cause = BwMessage;
+    const TABLE: &'static [(&'static str, BwMessage)] = MESSAGES;
+}
 
 /// The first known message in bw's (colour-free) output.
 pub fn classify(output: &str) -> Option<BwMessage> {
-    MESSAGES
-        .iter()
-        .find(|(text, _)| output.contains(text))
-        .map(|(_, message)| *message)
+    BwMessages::classify(output)
 }
 
 #[cfg(test)]
@@ -93,6 +105,7 @@ mod tests {
                 "Syncing failed: FetchError: request to https://127.0.0.1:9/api/accounts/revision-date failed",
                 Some(BwMessage::ServerUnreachable),
             ),
+            ("Syncing complete.\r\n", Some(BwMessage::Synced)),
             ("Your vault is locked.\r\n", None),
             ("{\"status\":\"locked\"}\r\n", None),
         ];

@@ -321,9 +321,7 @@ impl Vault {
             },
         )?;
         match messages::classify(&run.output) {
-            _ if run.succeeded() && run.output.contains("Syncing complete.") => {
-                Ok(Attempt::Done(()))
-            }
+            Some(BwMessage::Synced) if run.succeeded() => Ok(Attempt::Done(())),
             Some(BwMessage::Locked) => Ok(Attempt::Locked),
             _ => Err(failure("sync", &run)),
         }
@@ -594,7 +592,7 @@ fn failure(command: &str, run: &BwRun) -> anyhow::Error {
         .collect();
     tracing::debug!(
         command,
-        exit_code = ?run.exit_code,
+        exit_code = ?run.exit_code(),
         message = ?message,
         output = %loggable.join("\n"),
         "vault_bw_failed"
@@ -614,8 +612,10 @@ fn failure(command: &str, run: &BwRun) -> anyhow::Error {
         Some(BwMessage::NotFound) => failed("bw found no such item"),
         Some(BwMessage::MoreThanOne) => failed("bw found more than one item"),
         Some(BwMessage::ServerUnreachable) => PmError::VaultServerUnreachable,
-        None if run.succeeded() => failed("bw printed nothing pm understands"),
-        None => failed(&match run.exit_code {
+        None | Some(BwMessage::Synced) if run.succeeded() => {
+            failed("bw printed nothing pm understands")
+        }
+        None | Some(BwMessage::Synced) => failed(&match run.exit_code() {
             Some(code) => format!("exit code {code}, with output pm does not recognise"),
             None => "killed by a signal".to_string(),
         }),
@@ -662,10 +662,7 @@ mod tests {
     /// session: the exit code alone must not count as success.
     #[test]
     fn exit_code_zero_without_the_expected_output_is_a_failure() {
-        let run = BwRun {
-            exit_code: Some(0),
-            output: zeroize::Zeroizing::new("\n".to_string()),
-        };
+        let run = BwRun::exited(0, "\n");
         let err = failure("unlock", &run);
         assert_eq!(err.downcast_ref::<PmError>().unwrap().code(), "bw_failed");
     }

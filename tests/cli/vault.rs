@@ -665,3 +665,104 @@ fn concurrent_unlocks_share_one_session() {
         "the second ran no unlock: {rest}"
     );
 }
+
+/// Waits at most 10 s for `pid` (not our child) to exit: its pidfd turns
+/// readable when it does, zombie or reaped.
+#[cfg(target_os = "linux")]
+fn wait_until_dead(pid: i32) -> bool {
+    // SAFETY: pidfd_open with no flags returns a new descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
+    if fd < 0 {
+        return std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    }
+    let mut pollfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd; then closing the descriptor we opened.
+    let ready = unsafe { libc::poll(&mut pollfd, 1, 10_000) };
+    unsafe { libc::close(fd) };
+    ready == 1
+}
+
+/// A stand-in bw (the real one cannot hang on cue) that starts a grandchild
+/// holding its terminal, then blocks: pm must kill the whole process group,
+/// not only the bw it started.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hung_bw_is_killed_with_its_whole_process_group_and_named_in_the_error() {
+    let vs = VaultSandbox::locked();
+    let stand_in = vs.sb.path().join("forking-bw");
+    let grandchild_file = vs.sb.path().join("grandchild.pid");
+    std::fs::write(
+        &stand_in,
+        format!(
+            "#!/bin/sh\nsleep 1000 &\necho $! > '{file}.tmp'\nmv '{file}.tmp' '{file}'\nexec sleep 1000\n",
+            file = grandchild_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let started = Instant::now();
+    let (doc, code) = json_of(
+        vs.pm()
+            .env("PM_VAULT_BW_PATH", &stand_in)
+            .env("PM_VAULT_TIMEOUT", "2")
+            .args(["vault", "status"]),
+    );
+    assert_eq!((code, error_code(&doc)), (7, "bw_timeout"), "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("`bw status`"), "names the tool: {message}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    let grandchild: i32 = std::fs::read_to_string(&grandchild_file)
+        .expect("the stand-in started its grandchild before the deadline")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        wait_until_dead(grandchild),
+        "the grandchild {grandchild} outlived the kill"
+    );
+}
+
+/// bw's own words (here a stand-in's stderr) are translated, never shown:
+/// they reach only the debug log.
+#[test]
+fn bw_stderr_stays_out_of_the_error_and_reaches_only_the_debug_log() {
+    let vs = VaultSandbox::locked();
+    let stand_in = vs.sb.path().join("failing-bw");
+    std::fs::write(
+        &stand_in,
+        "#!/bin/sh\necho 'FATAL raw-bw-words-xyzzy: something broke' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&stand_in, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for verbosity in [None, Some("-vv")] {
+        let out = vs
+            .pm()
+            .env("PM_VAULT_BW_PATH", &stand_in)
+            .args(verbosity)
+            .args(["vault", "status", "--json"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let doc: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(
+            (out.status.code(), error_code(&doc)),
+            (Some(7), "bw_failed")
+        );
+        assert!(
+            !stdout.contains("xyzzy"),
+            "bw's words in the error: {stdout}"
+        );
+        let in_log = stderr.contains("raw-bw-words-xyzzy");
+        assert_eq!(
+            in_log,
+            verbosity.is_some(),
+            "-vv logs it, nothing else shows it: {stderr}"
+        );
+    }
+}
