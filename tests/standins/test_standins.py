@@ -609,8 +609,27 @@ class Up(unittest.TestCase):
         t.set_key(GOOD)
         r = t.ts("up", "--auth-key=file:" + t.keyfile, "--ssh", "--timeout=10s")
         self.assertEqual((r.returncode, r.stderr), (0, ""))
-        self.assertEqual(r.stdout, "Tailscale SSH enabled, but access controls don't allow anyone to access this "
-                                   "device. Ask your admin to update your tailnet's ACLs to allow access.\n")
+        warning = ("Tailscale SSH enabled, but access controls don't allow anyone to access this "
+                   "device. Ask your admin to update your tailnet's ACLs to allow access.")
+        self.assertEqual(r.stdout, warning + "\n")
+        r = t.ts("status")
+        self.assertEqual((r.returncode, r.stdout), (0, "100.101.102.103  %s  ci@  linux  -  \n\n# Health check:\n"
+                                                       "#     - %s\n" % (t.status()["Self"]["DNSName"].split(".")[0],
+                                                                        warning)))
+
+    def test_server_errors_and_no_network(self):
+        t = Tailnet(self, control={"register_error": "node registration rate limited; will retry after 30s"})
+        t.start()
+        t.set_key(GOOD)
+        r = t.ts("up", "--auth-key=file:" + t.keyfile, "--timeout=10s")
+        self.assertEqual((r.returncode, r.stderr),
+                         (1, "backend error: node registration rate limited; will retry after 30s\n"))
+        t.write_control(register_error=None, network_up=False)
+        r = t.ts("up", "--auth-key=file:" + t.keyfile, "--timeout=300ms")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (1, "", TIMEOUT_MSG))
+        self.assertIn("control: updateRoutine: awaiting unpause", t.log())
+        self.assertEqual([x["trigger"] for x in t.attempts()].count("up"), 1)  # the second never dialled
+        self.assertEqual(t.status()["BackendState"], "NeedsLogin")
 
 
 class Lifecycle(unittest.TestCase):
@@ -701,6 +720,19 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual((third["HostName"], third["DNSName"]), ("ci-runner", "ci-runner-1.example.ts.net."))
         r = t.ts("status")
         self.assertEqual(r.stdout, "%s  ci-runner-1  ci@  linux  -  \n" % third["TailscaleIPs"][0])
+
+    def test_mem_state_is_ephemeral(self):
+        """--state=mem:: nothing on disk, an ephemeral node; a restart is a new node."""
+        t = Tailnet(self, control_outside=True)
+        p = t.start("--state=mem:")
+        t.up_good("--hostname=ci-runner")
+        self.assertEqual(t.status()["Self"]["DNSName"], "ci-runner.example.ts.net.")
+        t.stop(p)
+        self.assertFalse(os.path.exists(os.path.join(t.statedir, "tailscaled.state")))
+        t.start("--state=mem:")
+        self.assertEqual(t.status()["BackendState"], "NeedsLogin")
+        t.up_good("--hostname=ci-runner")
+        self.assertEqual(t.status()["Self"]["DNSName"], "ci-runner-1.example.ts.net.")
 
     def test_daemon_dies_mid_up(self):
         t = Tailnet(self, control={"die_during_login": 1})
