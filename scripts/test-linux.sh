@@ -96,6 +96,11 @@ cargo clippy --locked --all-targets -- -D warnings
 log "type-check for macOS (scripts/check-macos-build.sh)"
 bash scripts/check-macos-build.sh
 
+# net (issue 13): the tailscale/tailscaled stand-ins check themselves against
+# the reference's messages before the pm tests rely on them.
+log "stand-ins self-test (tests/standins)"
+python3 -m unittest discover -s tests/standins
+
 log "cargo test (unit and end-to-end tests on the host)"
 cargo test --locked --all-targets
 
