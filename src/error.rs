@@ -362,6 +362,13 @@ impl PmError {
         }
     }
 
+    /// Whether trying the same command again later can help: transient
+    /// failures that outlasted their retries, and a lock that stayed busy.
+    /// Scripts and playbooks retry only these.
+    pub fn retryable(&self) -> bool {
+        matches!(self.exit_code(), ExitCode::Transient | ExitCode::LockBusy)
+    }
+
     /// What the operator can do about it.
     pub fn hint(&self) -> Option<String> {
         match self {
@@ -589,6 +596,8 @@ fn rejection_message(violations: &[crate::image::validate::Violation]) -> String
 pub struct Classified {
     pub code: &'static str,
     pub exit: ExitCode,
+    /// See [`PmError::retryable`].
+    pub retryable: bool,
     pub message: String,
     pub hint: Option<String>,
     pub details: Map<String, Value>,
@@ -602,6 +611,7 @@ pub fn classify(err: &anyhow::Error) -> Classified {
         Some(pm) => Classified {
             code: pm.code(),
             exit: pm.exit_code(),
+            retryable: pm.retryable(),
             message,
             hint: pm.hint(),
             details: pm.details(),
@@ -609,6 +619,7 @@ pub fn classify(err: &anyhow::Error) -> Classified {
         None => Classified {
             code: "internal",
             exit: ExitCode::Failure,
+            retryable: false,
             message,
             hint: Some("run again with -vv for a debug log; this may be a bug in pm".to_string()),
             details: Map::new(),

@@ -73,7 +73,12 @@ pub fn print_error(err: &anyhow::Error, json_mode: bool) -> ExitCode {
     let message = crate::secret::redact(&c.message).into_owned();
     let hint = c.hint.map(|h| crate::secret::redact(&h).into_owned());
     if json_mode {
-        let mut body = json!({"code": c.code, "message": message, "hint": hint});
+        let mut body = json!({
+            "code": c.code,
+            "message": message,
+            "hint": hint,
+            "retryable": c.retryable,
+        });
         if let Value::Object(map) = &mut body {
             map.extend(c.details);
         }
@@ -103,6 +108,7 @@ pub fn print_usage_error(err: &clap::Error, json_mode: bool) -> ExitCode {
             "code": "usage",
             "message": message,
             "hint": "see `pm --help` or `pm <command> --help`",
+            "retryable": false,
         }});
         let _ = writeln!(std::io::stdout().lock(), "{doc}");
     } else {

@@ -193,3 +193,38 @@ fn dynamic_completion_offers_stored_image_ids() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l == id), "{stdout:?}");
 }
+
+#[test]
+fn every_json_error_says_whether_retrying_can_help() {
+    let sb = Sandbox::new();
+    let (doc, code) = json_of(sb.pm().args(["image", "show", "0123456789ab"]));
+    assert_eq!(
+        (code, &doc["error"]["retryable"]),
+        (4, &serde_json::json!(false)),
+        "{doc}"
+    );
+    let (doc, code) = json_of(sb.pm().args(["image", "nosuchverb"]));
+    assert_eq!(
+        (code, &doc["error"]["retryable"]),
+        (2, &serde_json::json!(false)),
+        "{doc}"
+    );
+    // A lock that stays busy is worth retrying.
+    let paths = pm::paths::StatePaths::new(&sb.state_path());
+    std::fs::create_dir_all(sb.state_path().parent().unwrap()).unwrap();
+    let held = std::fs::File::create(paths.state_lock()).unwrap();
+    held.lock().unwrap();
+    let (doc, code) = json_of(sb.pm().args([
+        "state",
+        "prune",
+        "--older-than",
+        "1d",
+        "--lock-timeout",
+        "0",
+    ]));
+    assert_eq!(
+        (code, &doc["error"]["retryable"]),
+        (5, &serde_json::json!(true)),
+        "{doc}"
+    );
+}
