@@ -284,7 +284,7 @@ _pm() {
 
     case "${cmd}" in
         pm)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version image pool state config completions vault help"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version image pool state config completions vault help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -314,7 +314,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__completions)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version bash elvish fish powershell zsh"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -344,7 +344,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__config)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version show help"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version show help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -416,7 +416,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__config__subcmd__show)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -852,7 +852,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version fetch list show activations rm gc validate activate deactivate help"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version fetch list show activations rm gc validate activate deactivate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -882,7 +882,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__activate)
-            opts="-v -q -h -V --name --backend --validate --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --name --backend --validate --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -920,7 +920,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__activations)
-            opts="-v -q -h -V --image --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --image --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -954,7 +954,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__deactivate)
-            opts="-v -q -h -V --strict --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --strict --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -984,7 +984,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__fetch)
-            opts="-v -q -h -V --sha256 --max-size --endpoint-url --part-size --concurrency --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --sha256 --max-size --endpoint-url --part-size --concurrency --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,7 +1034,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__gc)
-            opts="-v -q -h -V --older-than --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --older-than --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1222,7 +1222,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__list)
-            opts="-v -q -h -V --source --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --source --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1256,7 +1256,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__rm)
-            opts="-v -q -h -V --force --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --force --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1286,7 +1286,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__show)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1316,7 +1316,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__validate)
-            opts="-v -q -h -V --max-unpacked-size --max-entries --max-path-length --max-component-length --max-depth --max-symlink-hops --max-compression-ratio --allow-devices --allow-setuid --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --max-unpacked-size --max-entries --max-path-length --max-component-length --max-depth --max-symlink-hops --max-compression-ratio --allow-devices --allow-setuid --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1374,7 +1374,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__pool)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version create status destroy help"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version create status destroy help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1404,7 +1404,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__pool__subcmd__create)
-            opts="-v -q -h -V --data --metadata --loop-dir --data-size --metadata-size --block-size --low-water-mark --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --data --metadata --loop-dir --data-size --metadata-size --block-size --low-water-mark --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1462,7 +1462,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__pool__subcmd__destroy)
-            opts="-v -q -h -V --force --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --force --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1562,7 +1562,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__pool__subcmd__status)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1592,7 +1592,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__state)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version show history prune backup help"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version show history prune backup help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1622,7 +1622,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__state__subcmd__backup)
-            opts="-v -q -h -V --force --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --force --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1736,7 +1736,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__state__subcmd__history)
-            opts="-v -q -h -V --command --since --until --limit --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --command --since --until --limit --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1782,7 +1782,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__state__subcmd__prune)
-            opts="-v -q -h -V --older-than --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --older-than --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1816,7 +1816,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__state__subcmd__show)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1846,7 +1846,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__vault)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version status unlock lock get help"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version status unlock lock get help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1876,7 +1876,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__vault__subcmd__get)
-            opts="-f -v -q -h -V --field --sync --password-file --password-env --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-f -v -q -h -V --field --sync --password-file --password-env --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2006,7 +2006,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__vault__subcmd__lock)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2036,7 +2036,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__vault__subcmd__status)
-            opts="-v -q -h -V --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2066,7 +2066,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__vault__subcmd__unlock)
-            opts="-v -q -h -V --password-file --password-env --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --password-file --password-env --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pm_global_optspecs
-    string join \n json state= config= lock-timeout= v/verbose q/quiet log-format= h/help V/version
+    string join \n json state= config= dry-run lock-timeout= v/verbose q/quiet log-format= h/help V/version
 end
 
 function __fish_pm_needs_command
@@ -30,6 +30,7 @@ complete -c pm -n "__fish_pm_needs_command" -l lock-timeout -d 'Seconds a mutati
 complete -c pm -n "__fish_pm_needs_command" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_needs_command" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_needs_command" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_needs_command" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_needs_command" -s h -l help -d 'Print help'
@@ -47,6 +48,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcomm
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -s h -l help -d 'Print help'
@@ -72,6 +74,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from fetch" -s h -l help -d 'Print help'
@@ -83,6 +86,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from list" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from list" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from list" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -93,6 +97,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -104,6 +109,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activations" -s h -l help -d 'Print help'
@@ -115,6 +121,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -l force -d 'Remove it even if something still uses it'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from rm" -s h -l help -d 'Print help'
@@ -126,6 +133,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from gc" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from gc" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from gc" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from gc" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from gc" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from gc" -s h -l help -d 'Print help'
@@ -145,6 +153,7 @@ json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l allow-devices -d 'Accept device nodes and FIFOs [config: image.allow_devices]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l allow-setuid -d 'Accept setuid and setgid files; they are still reported [config: image.allow_setuid]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -s h -l help -d 'Print help'
@@ -160,6 +169,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activate" -l validate -d 'Validate the image first if it has no safe verdict yet'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activate" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activate" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activate" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from activate" -s h -l help -d 'Print help'
@@ -171,6 +181,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -l strict -d 'Fail with not_found (exit 4) when there is no such activation'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from deactivate" -s h -l help -d 'Print help'
@@ -191,6 +202,7 @@ complete -c pm -n "__fish_pm_using_subcommand pool; and not __fish_seen_subcomma
 complete -c pm -n "__fish_pm_using_subcommand pool; and not __fish_seen_subcommand_from create status destroy help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand pool; and not __fish_seen_subcommand_from create status destroy help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand pool; and not __fish_seen_subcommand_from create status destroy help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and not __fish_seen_subcommand_from create status destroy help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and not __fish_seen_subcommand_from create status destroy help" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand pool; and not __fish_seen_subcommand_from create status destroy help" -s h -l help -d 'Print help'
@@ -212,6 +224,7 @@ complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_f
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from create" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from create" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from create" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from create" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from create" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
@@ -222,6 +235,7 @@ complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_f
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from status" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from status" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from status" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
@@ -233,6 +247,7 @@ complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_f
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from destroy" -l force -d 'Remove the activations and volumes on the pool too'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from destroy" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from destroy" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from destroy" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from destroy" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand pool; and __fish_seen_subcommand_from destroy" -s h -l help -d 'Print help'
@@ -247,6 +262,7 @@ complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcomm
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand state; and not __fish_seen_subcommand_from show history prune backup help" -s h -l help -d 'Print help'
@@ -262,6 +278,7 @@ complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -276,6 +293,7 @@ complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
@@ -287,6 +305,7 @@ complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
@@ -298,6 +317,7 @@ complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l force -d 'Replace FILE if it exists'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand state; and __fish_seen_subcommand_from backup" -s h -l help -d 'Print help'
@@ -313,6 +333,7 @@ complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcom
 complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand config; and not __fish_seen_subcommand_from show help" -s h -l help -d 'Print help'
@@ -325,6 +346,7 @@ complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand
 complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
@@ -337,6 +359,7 @@ complete -c pm -n "__fish_pm_using_subcommand completions" -l lock-timeout -d 'S
 complete -c pm -n "__fish_pm_using_subcommand completions" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand completions" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand completions" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand completions" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand completions" -s h -l help -d 'Print help'
@@ -347,6 +370,7 @@ complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcomm
 complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand vault; and not __fish_seen_subcommand_from status unlock lock get help" -s h -l help -d 'Print help'
@@ -362,6 +386,7 @@ complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
@@ -374,6 +399,7 @@ complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from unlock" -s h -l help -d 'Print help'
@@ -384,6 +410,7 @@ complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from lock" -s h -l help -d 'Print help'
@@ -398,6 +425,7 @@ complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_
 json\t''"
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l sync -d 'Pull the vault from the server first (`bw sync`), to see secrets rotated elsewhere'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from get" -s h -l help -d 'Print help'

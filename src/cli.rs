@@ -39,6 +39,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+
     /// Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]
     #[arg(long, global = true, value_name = "SECS")]
     pub lock_timeout: Option<u64>,
@@ -65,6 +69,9 @@ impl GlobalArgs {
         };
         if self.json {
             flags.values.insert("json", Value::Bool(true));
+        }
+        if self.dry_run {
+            flags.values.insert("dry_run", Value::Bool(true));
         }
         if let Some(path) = &self.state {
             flags

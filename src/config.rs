@@ -122,6 +122,9 @@ keys! {
     STATE: Str = "state", env "PM_STATE",
         default |env| Value::Str(env.default_state_path().display().to_string()),
         "the SQLite state file; the lock file lives beside it";
+    DRY_RUN: Bool = "dry_run", env "PM_DRY_RUN",
+        default |_| Value::Bool(false),
+        "change nothing: report the `changed` a real run would (Ansible check mode)";
     LOCK_TIMEOUT: Int = "lock_timeout", env "PM_LOCK_TIMEOUT",
         default |_| Value::Int(60),
         "seconds a mutating command waits for the state lock (0 = fail at once)";

@@ -18,6 +18,9 @@ pub struct Context {
     pub json: bool,
     /// `-q`: no notices on stderr.
     pub quiet: bool,
+    /// `--dry-run`: change nothing (state, kernel, files, children that
+    /// mutate); report what a real run would.
+    pub dry_run: bool,
     /// The command path, e.g. `state prune`, for the lock and the history.
     pub command: String,
     paths: StatePaths,
@@ -30,6 +33,7 @@ impl Context {
     pub fn new(config: Config, command: String) -> Context {
         Context {
             json: config.bool(key::JSON),
+            dry_run: config.bool(key::DRY_RUN),
             quiet: config.int(key::VERBOSITY) < 0,
             stderr_is_terminal: std::io::stderr().is_terminal(),
             paths: config.paths(),

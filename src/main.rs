@@ -55,7 +55,8 @@ fn run() -> ExitCode {
     tracing::info!(command = %name, "command_start");
     let result = commands::run(cli.command, &mut ctx);
 
-    if mutating {
+    // A dry run changes nothing, the history included.
+    if mutating && !ctx.dry_run {
         let entry = NewHistoryEntry {
             started_at_ms,
             duration_ms: now_ms() - started_at_ms,
@@ -80,8 +81,11 @@ fn run() -> ExitCode {
     }
 
     match result {
-        Ok(outcome) => {
+        Ok(mut outcome) => {
             tracing::info!(command = %name, "command_complete");
+            if ctx.dry_run && mutating {
+                outcome.mark_dry_run();
+            }
             output::print_outcome(&outcome, ctx.json);
             outcome.exit
         }

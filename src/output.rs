@@ -43,6 +43,15 @@ impl Outcome {
         self
     }
 
+    /// Marks the result of a `--dry-run`: `"dry_run": true` in the JSON, a
+    /// note in the human text.
+    pub fn mark_dry_run(&mut self) {
+        if let Value::Object(map) = &mut self.json {
+            map.insert("dry_run".to_string(), Value::Bool(true));
+        }
+        self.human = format!("(dry run: nothing was changed)\n{}", self.human);
+    }
+
     /// The `changed` field mutating commands report, for the history.
     pub fn changed(&self) -> Option<bool> {
         self.json.get("changed").and_then(Value::as_bool)

@@ -9,7 +9,7 @@ use crate::image::unpack;
 use crate::image::validate::{Limits, Policy, record_validation, validate_file, validation_for};
 use crate::input;
 use crate::output::{Outcome, Render};
-use crate::pool::{self, ActivateRequest, Activated, Deactivated, PoolSettings};
+use crate::pool::{self, ActivateRequest, Activated, Deactivated, PlannedActivation, PoolSettings};
 use crate::progress::Bars;
 use anyhow::Result;
 use clap::Args;
@@ -80,18 +80,14 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
     // The pool lock, not the state lock: an unpack can take minutes, and
     // fetches, validations and the vault must not wait for it. Taken first,
     // so that `pm image rm` cannot remove the image between here and the end.
+    if ctx.dry_run {
+        return predict_activate(args, ctx);
+    }
     let pool_lock = ctx.pool_lock()?;
     let image = resolve_image(ctx, &args.image)?;
     let (limits, policy) = safe_verdict(ctx, &image, args.validate)?;
     let settings = PoolSettings::from_config(&ctx.config);
-    let requested = args
-        .backend
-        .clone()
-        .unwrap_or_else(|| ctx.config.choice(key::POOL_BACKEND).to_string());
-    let choice = pool::choose_backend(&requested);
-    if let Some(reason) = &choice.reason {
-        ctx.notice(&format!("using the dir backend: {reason}"));
-    }
+    let choice = backend_choice(ctx, &args);
     let unpacker = CheckedUnpacker {
         limits,
         policy,
@@ -114,8 +110,45 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
     Outcome::of(&activated)
 }
 
+/// `--dry-run`: the verdict is checked (and with `--validate` the image
+/// validated) but nothing is recorded, locked or unpacked.
+fn predict_activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
+    let image = resolve_image(ctx, &args.image)?;
+    safe_verdict(ctx, &image, args.validate)?;
+    let settings = PoolSettings::from_config(&ctx.config);
+    let choice = backend_choice(ctx, &args);
+    let planned = pool::predict_activate(
+        ctx.read_state()?,
+        &settings,
+        ActivateRequest {
+            digest: &image.digest,
+            blob: &image.path,
+            name: args.name.as_deref(),
+            choice,
+        },
+    )?;
+    Outcome::of(&planned)
+}
+
+/// `--backend`, else `pool.backend`; says so when `auto` falls back to dir.
+fn backend_choice(ctx: &Context, args: &ActivateArgs) -> pool::BackendChoice {
+    let requested = args
+        .backend
+        .clone()
+        .unwrap_or_else(|| ctx.config.choice(key::POOL_BACKEND).to_string());
+    let choice = pool::choose_backend(&requested);
+    if let Some(reason) = &choice.reason {
+        ctx.notice(&format!("using the dir backend: {reason}"));
+    }
+    choice
+}
+
 pub fn deactivate(args: DeactivateArgs, ctx: &mut Context) -> Result<Outcome> {
     let reference = input::argument_or_piped(&args.activation, &["id", "name"])?;
+    if ctx.dry_run {
+        let planned = pool::predict_deactivate(ctx.read_state()?, &reference, args.strict)?;
+        return Outcome::of(&planned);
+    }
     let settings = PoolSettings::from_config(&ctx.config);
     let pool_lock = ctx.pool_lock()?;
     let done = pool::deactivate(ctx.state()?, &pool_lock, &settings, &reference, args.strict)?;
@@ -126,6 +159,9 @@ fn resolve_image(ctx: &mut Context, reference: &str) -> Result<ImageRecord> {
     let reference = input::argument_or_piped(reference, &["digest", "id"])?;
     let store = ImageStore::new(ctx.paths());
     let cwd = super::image::current_dir()?;
+    if ctx.dry_run {
+        return store.resolve(ctx.read_state()?, &reference, &cwd);
+    }
     store.resolve(ctx.state()?, &reference, &cwd)
 }
 
@@ -136,7 +172,12 @@ fn safe_verdict(
     image: &ImageRecord,
     validate: bool,
 ) -> Result<(Limits, Policy)> {
-    if let Some(record) = validation_for(ctx.state()?, &image.digest)? {
+    let known = if ctx.dry_run {
+        validation_for(ctx.read_state()?, &image.digest)?
+    } else {
+        validation_for(ctx.state()?, &image.digest)?
+    };
+    if let Some(record) = known {
         if record.is_safe() {
             return Ok((record.report.limits.clone(), record.report.policy.clone()));
         }
@@ -154,7 +195,7 @@ fn safe_verdict(
     let policy = Policy::from_config(&ctx.config);
     let progress = ctx.byte_progress("validating", image.size);
     let report = validate_file(&image.path, &limits, &policy, progress.as_ref())?;
-    {
+    if !ctx.dry_run {
         let lock = ctx.lock()?;
         record_validation(ctx.state()?, &lock, &image.digest, &report)?;
     }
@@ -209,6 +250,24 @@ impl Render for Deactivated {
                 out.push_str(&format!("deactivated: {} (id {id})\n", self.name));
             }
             _ => out.push_str(&format!("no activation {:?}: nothing to do\n", self.name)),
+        }
+        out
+    }
+}
+
+impl Render for PlannedActivation {
+    fn human(&self) -> String {
+        let name = self.name.as_deref().unwrap_or("(a new id)");
+        if !self.changed {
+            return format!("already active: {name} of image {}\n", self.image);
+        }
+        let mut out = format!(
+            "would activate {name} of image {} on the {} backend\n",
+            self.image,
+            self.backend.as_str()
+        );
+        if self.base_created {
+            out.push_str("  (and create the image's base volume)\n");
         }
         out
     }

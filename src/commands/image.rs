@@ -122,6 +122,9 @@ pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
     match args.verb {
         ImageVerb::Fetch(fetch_args) => {
             let options = fetch_options(&fetch_args, ctx)?;
+            if ctx.dry_run {
+                return Outcome::of(&crate::image::fetch::predict(ctx, &options)?);
+            }
             Outcome::of(&fetch(ctx, &options)?)
         }
         ImageVerb::List { source } => {
@@ -246,6 +249,9 @@ fn image_reference(arg: &str) -> Result<String> {
 fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
     let store = store(ctx);
     let cwd = current_dir()?;
+    if ctx.dry_run {
+        return predict_remove(ctx, &store, reference, &cwd, force);
+    }
     let pool_lock = ctx.pool_lock()?;
     let lock = ctx.lock()?;
     let state = ctx.state()?;
@@ -268,6 +274,34 @@ fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
         &settings,
         Some(&record.digest),
     )?;
+    Ok(Removed {
+        changed: true,
+        id: record.id,
+        digest: record.digest,
+        bytes_freed: record.size,
+        base_volumes,
+    })
+}
+
+/// What `remove` would do, touching nothing (`--dry-run`).
+fn predict_remove(
+    ctx: &mut Context,
+    store: &ImageStore,
+    reference: &str,
+    cwd: &std::path::Path,
+    force: bool,
+) -> Result<Removed> {
+    let db = ctx.read_state()?;
+    let record = store.resolve(db, reference, cwd)?;
+    let users = store.users_of(db, &record.digest)?;
+    if !users.is_empty() && !force {
+        return Err(PmError::ImageInUse {
+            image: record.id,
+            users,
+        }
+        .into());
+    }
+    let base_volumes = crate::pool::unused_bases(db, Some(&record.digest))?;
     Ok(Removed {
         changed: true,
         id: record.id,
@@ -543,6 +577,12 @@ violation is listed, in JSON under error.violations.")]
                     Some(record) => {
                         let path = image.path.clone();
                         (record.report, Some(image), path, false, true)
+                    }
+                    None if ctx.dry_run => {
+                        // Judged as a real run would, but not recorded.
+                        let report = checked(ctx, &image.path, &limits, &policy)?;
+                        let path = image.path.clone();
+                        (report, Some(image), path, true, false)
                     }
                     None => {
                         let report = checked(ctx, &image.path, &limits, &policy)?;

@@ -107,6 +107,13 @@ pub fn run(args: PoolArgs, ctx: &mut Context) -> Result<Outcome> {
                     .into());
                 }
             };
+            if ctx.dry_run {
+                return Outcome::of(&admin::predict_create(
+                    ctx.read_state()?,
+                    &settings,
+                    &devices,
+                )?);
+            }
             let pool_lock = ctx.pool_lock()?;
             Outcome::of(&admin::create_pool(
                 ctx.state()?,
@@ -116,6 +123,11 @@ pub fn run(args: PoolArgs, ctx: &mut Context) -> Result<Outcome> {
             )?)
         }
         PoolVerb::Status => Outcome::of(&admin::pool_status(ctx.read_state()?, &settings)?),
+        PoolVerb::Destroy(destroy) if ctx.dry_run => Outcome::of(&admin::predict_destroy(
+            ctx.read_state()?,
+            &settings,
+            destroy.force,
+        )?),
         PoolVerb::Destroy(destroy) => {
             let pool_lock = ctx.pool_lock()?;
             Outcome::of(&admin::destroy_pool(

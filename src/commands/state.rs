@@ -93,10 +93,13 @@ pub fn run(args: StateArgs, ctx: &mut Context) -> Result<Outcome> {
 
 fn prune(ctx: &mut Context, older_than: Duration) -> Result<Outcome> {
     let cutoff_ms = now_ms() - older_than.as_millis().min(i64::MAX as u128) as i64;
-    let lock = ctx.lock()?;
-    let removed = ctx
-        .state()?
-        .write(&lock, |tx| tx.prune_history(cutoff_ms))?;
+    let removed = if ctx.dry_run {
+        ctx.read_state()?.history_count_before(cutoff_ms)?
+    } else {
+        let lock = ctx.lock()?;
+        ctx.state()?
+            .write(&lock, |tx| tx.prune_history(cutoff_ms))?
+    };
     Outcome::of(&Pruned {
         changed: removed > 0,
         removed,

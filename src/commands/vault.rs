@@ -79,7 +79,11 @@ pub struct GetArgs {
 pub fn run(args: VaultArgs, ctx: &mut Context) -> Result<Outcome> {
     match args.verb {
         VaultVerb::Status => Outcome::of(&open(ctx, None)?.status()?),
+        VaultVerb::Unlock(password) if ctx.dry_run => {
+            Outcome::of(&open(ctx, Some(password))?.predict_unlock()?)
+        }
         VaultVerb::Unlock(password) => Outcome::of(&open(ctx, Some(password))?.unlock()?),
+        VaultVerb::Lock if ctx.dry_run => Outcome::of(&open(ctx, None)?.predict_lock()?),
         VaultVerb::Lock => Outcome::of(&open(ctx, None)?.lock()?),
         VaultVerb::Get(get) => {
             let vault = open(ctx, Some(get.password))?;

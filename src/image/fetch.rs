@@ -171,6 +171,45 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
     }
 }
 
+/// What `pm image fetch --dry-run` reports: the stored image when the
+/// source is already fetched, else what a real run would fetch (its
+/// digest, size and path are known only after the download).
+#[derive(Debug, Serialize)]
+pub struct PlannedFetch {
+    pub id: Option<String>,
+    pub digest: Option<Digest>,
+    pub size: Option<u64>,
+    pub path: Option<PathBuf>,
+    pub source: String,
+    pub changed: bool,
+}
+
+impl Render for PlannedFetch {
+    fn human(&self) -> String {
+        match (&self.id, self.changed) {
+            (Some(id), false) => format!("{id} already present ({})\n", self.source),
+            _ => format!("would fetch {}\n", self.source),
+        }
+    }
+}
+
+/// What `fetch` would do, touching nothing: no download, no state, no lock.
+pub fn predict(ctx: &mut Context, options: &FetchOptions) -> Result<PlannedFetch> {
+    let source = Source::parse(&options.source, &options.cwd)?;
+    let canonical = source.canonical();
+    let expected = options.sha256.as_deref().map(parse_sha256).transpose()?;
+    let store = ImageStore::new(ctx.paths());
+    let found = already_fetched(ctx.read_state()?, &store, &canonical, expected.as_ref())?;
+    Ok(PlannedFetch {
+        changed: found.is_none(),
+        id: found.as_ref().map(|r| r.id.clone()),
+        digest: found.as_ref().map(|r| r.digest.clone()).or(expected),
+        size: found.as_ref().map(|r| r.size),
+        path: found.map(|r| r.path),
+        source: canonical,
+    })
+}
+
 /// A finished fetch before it is reported.
 struct Fetched {
     record: ImageRecord,

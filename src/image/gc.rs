@@ -10,7 +10,8 @@
 use crate::context::Context;
 use crate::digest::Digest;
 use crate::output::Render;
-use crate::state::now_ms;
+use crate::paths::StatePaths;
+use crate::state::{Reader, StaleDownload, now_ms};
 use anyhow::Result;
 use serde::Serialize;
 use std::collections::HashSet;
@@ -46,56 +47,108 @@ impl Render for GcReport {
 }
 
 pub fn collect(ctx: &mut Context, partial_age: Duration) -> Result<GcReport> {
+    let cutoff = now_ms() - partial_age.as_millis() as i64;
     let paths = ctx.paths().clone();
+    if ctx.dry_run {
+        return predict(ctx.read_state()?, &paths, cutoff);
+    }
     let pool_lock = ctx.pool_lock()?;
     let lock = ctx.lock()?;
     let state = ctx.state()?;
-    let mut report = GcReport {
-        changed: false,
-        partial_downloads: Vec::new(),
-        files: Vec::new(),
-        bytes_freed: 0,
-        base_volumes: Vec::new(),
-    };
-    let cutoff = now_ms() - partial_age.as_millis() as i64;
-    for stale in state.stale_downloads(cutoff)? {
-        if download_is_running(&stale.partial_path) {
-            continue;
-        }
+    let found = garbage(state, &paths, cutoff)?;
+    let mut report = GcReport::empty();
+    for stale in found.downloads {
         state.write(&lock, |tx| tx.forget_download(&stale.source))?;
         remove_counted(&stale.partial_path, &mut report);
         report.partial_downloads.push(stale.source);
     }
-    // Partial files no row knows about (a crash before the row was written).
-    let known: HashSet<PathBuf> = state.download_partial_paths()?.into_iter().collect();
-    for path in files_in(&paths.partial_downloads()) {
-        let is_part = path.extension().is_some_and(|e| e == "part");
-        if is_part
-            && !known.contains(&path)
-            && !download_is_running(&path)
-            && older_than(&path, cutoff)
-        {
-            remove_counted(&path, &mut report);
-        }
-    }
-    // Blobs no row references.
-    let digests: HashSet<Digest> = state.images()?.into_iter().map(|i| i.digest).collect();
-    for path in files_in(&paths.images().join("sha256")) {
-        let digest = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(Digest::parse);
-        if digest.is_none_or(|d| !digests.contains(&d)) {
-            remove_counted(&path, &mut report);
-        }
+    for path in found.files {
+        remove_counted(&path, &mut report);
     }
     let settings = crate::pool::PoolSettings::from_config(&ctx.config);
     report.base_volumes =
         crate::pool::remove_unused_bases(ctx.state()?, &pool_lock, &settings, None)?;
-    report.changed = !report.files.is_empty()
-        || !report.partial_downloads.is_empty()
-        || !report.base_volumes.is_empty();
+    report.changed = report.has_work();
     Ok(report)
+}
+
+/// What `collect` would free, touching nothing (`--dry-run`).
+fn predict(db: &Reader, paths: &StatePaths, cutoff: i64) -> Result<GcReport> {
+    let found = garbage(db, paths, cutoff)?;
+    let mut report = GcReport::empty();
+    for stale in found.downloads {
+        report.bytes_freed += file_size(&stale.partial_path);
+        report.files.push(stale.partial_path);
+        report.partial_downloads.push(stale.source);
+    }
+    for path in found.files {
+        report.bytes_freed += file_size(&path);
+        report.files.push(path);
+    }
+    report.base_volumes = crate::pool::unused_bases(db, None)?;
+    report.changed = report.has_work();
+    Ok(report)
+}
+
+impl GcReport {
+    fn empty() -> GcReport {
+        GcReport {
+            changed: false,
+            partial_downloads: Vec::new(),
+            files: Vec::new(),
+            bytes_freed: 0,
+            base_volumes: Vec::new(),
+        }
+    }
+
+    fn has_work(&self) -> bool {
+        !self.files.is_empty()
+            || !self.partial_downloads.is_empty()
+            || !self.base_volumes.is_empty()
+    }
+}
+
+/// What no image needs: stale downloads nobody is running, partial files
+/// no row knows about (a crash before the row was written), and blobs no
+/// `images` row references.
+struct Garbage {
+    downloads: Vec<StaleDownload>,
+    files: Vec<PathBuf>,
+}
+
+fn garbage(db: &Reader, paths: &StatePaths, cutoff: i64) -> Result<Garbage> {
+    let downloads: Vec<StaleDownload> = db
+        .stale_downloads(cutoff)?
+        .into_iter()
+        .filter(|d| !download_is_running(&d.partial_path))
+        .collect();
+    let known: HashSet<PathBuf> = db.download_partial_paths()?.into_iter().collect();
+    let mut files: Vec<PathBuf> = files_in(&paths.partial_downloads())
+        .into_iter()
+        .filter(|path| {
+            path.extension().is_some_and(|e| e == "part")
+                && !known.contains(path)
+                && !download_is_running(path)
+                && older_than(path, cutoff)
+        })
+        .collect();
+    let digests: HashSet<Digest> = db.images()?.into_iter().map(|i| i.digest).collect();
+    files.extend(
+        files_in(&paths.images().join("sha256"))
+            .into_iter()
+            .filter(|path| {
+                let digest = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(Digest::parse);
+                digest.is_none_or(|d| !digests.contains(&d))
+            }),
+    );
+    Ok(Garbage { downloads, files })
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// A fetch holds `<key>.lock` beside `<key>.part` for as long as it runs.
@@ -135,7 +188,7 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 }
 
 fn remove_counted(path: &Path, report: &mut GcReport) {
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    let size = file_size(path);
     if std::fs::remove_file(path).is_ok() {
         report.bytes_freed += size;
         report.files.push(path.to_path_buf());

@@ -91,17 +91,7 @@ pub fn create_pool(
 ) -> Result<PoolCreated> {
     let reconciled = reconcile::reconcile(state, pool_lock, settings)?;
     let wanted = describe(settings, devices)?;
-    if let Some(existing) = state.pool(&settings.name)? {
-        if existing.data_dev != wanted.data_dev || existing.metadata_dev != wanted.metadata_dev {
-            return Err(PmError::PoolConflict {
-                name: settings.name.clone(),
-                differs: format!(
-                    "it uses {} and {}",
-                    existing.data_dev, existing.metadata_dev
-                ),
-            }
-            .into());
-        }
+    if let Some(existing) = existing_pool(state, settings, &wanted)? {
         return Ok(PoolCreated {
             pool: existing,
             reconciled,
@@ -109,6 +99,43 @@ pub fn create_pool(
         });
     }
     create_new(state, pool_lock, settings, wanted, reconciled)
+}
+
+/// What `create_pool` would do, touching nothing (`--dry-run`).
+pub fn predict_create(
+    db: &Reader,
+    settings: &PoolSettings,
+    devices: &PoolDevices,
+) -> Result<PoolCreated> {
+    let wanted = describe(settings, devices)?;
+    let existing = existing_pool(db, settings, &wanted)?;
+    Ok(PoolCreated {
+        changed: existing.is_none(),
+        pool: existing.unwrap_or(wanted),
+        reconciled: Vec::new(),
+    })
+}
+
+/// The recorded pool, if it is the one wanted; another one is a conflict.
+fn existing_pool(
+    db: &Reader,
+    settings: &PoolSettings,
+    wanted: &PoolRecord,
+) -> Result<Option<PoolRecord>> {
+    let Some(existing) = db.pool(&settings.name)? else {
+        return Ok(None);
+    };
+    if existing.data_dev != wanted.data_dev || existing.metadata_dev != wanted.metadata_dev {
+        return Err(PmError::PoolConflict {
+            name: settings.name.clone(),
+            differs: format!(
+                "it uses {} and {}",
+                existing.data_dev, existing.metadata_dev
+            ),
+        }
+        .into());
+    }
+    Ok(Some(existing))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -194,29 +221,10 @@ pub fn destroy_pool(
     force: bool,
 ) -> Result<PoolDestroyed> {
     let Some(record) = state.pool(&settings.name)? else {
-        return Ok(PoolDestroyed {
-            name: settings.name.clone(),
-            removed_activations: 0,
-            removed_volumes: 0,
-            reconciled: Vec::new(),
-            changed: false,
-        });
+        return Ok(nothing_to_destroy(settings));
     };
     let reconciled = reconcile::reconcile(state, pool_lock, settings)?;
-    let thin = |b: BackendKind| b == BackendKind::Thin;
-    let activations = state
-        .activations()?
-        .into_iter()
-        .filter(|a| thin(a.backend))
-        .count();
-    let volumes = state
-        .volumes()?
-        .into_iter()
-        .filter(|v| thin(v.backend))
-        .count();
-    if activations > 0 && !force {
-        return Err(PmError::PoolInUse { activations }.into());
-    }
+    let (activations, volumes) = thin_users(state, force)?;
     let loop_dir = loop_dir_of(&record);
     let intent = begin_pool_intent(state, pool_lock, IntentOp::DestroyPool, loop_dir.as_deref())?;
     remove_pool_everywhere(state, pool_lock, settings, loop_dir.as_deref())?;
@@ -230,6 +238,51 @@ pub fn destroy_pool(
         reconciled,
         changed: true,
     })
+}
+
+/// What `destroy_pool` would do, touching nothing (`--dry-run`).
+pub fn predict_destroy(db: &Reader, settings: &PoolSettings, force: bool) -> Result<PoolDestroyed> {
+    if db.pool(&settings.name)?.is_none() {
+        return Ok(nothing_to_destroy(settings));
+    }
+    let (activations, volumes) = thin_users(db, force)?;
+    Ok(PoolDestroyed {
+        name: settings.name.clone(),
+        removed_activations: activations,
+        removed_volumes: volumes,
+        reconciled: Vec::new(),
+        changed: true,
+    })
+}
+
+fn nothing_to_destroy(settings: &PoolSettings) -> PoolDestroyed {
+    PoolDestroyed {
+        name: settings.name.clone(),
+        removed_activations: 0,
+        removed_volumes: 0,
+        reconciled: Vec::new(),
+        changed: false,
+    }
+}
+
+/// The thin activations and volumes on the pool; activations refuse the
+/// destruction unless `force`.
+fn thin_users(db: &Reader, force: bool) -> Result<(usize, usize)> {
+    let thin = |b: BackendKind| b == BackendKind::Thin;
+    let activations = db
+        .activations()?
+        .into_iter()
+        .filter(|a| thin(a.backend))
+        .count();
+    let volumes = db
+        .volumes()?
+        .into_iter()
+        .filter(|v| thin(v.backend))
+        .count();
+    if activations > 0 && !force {
+        return Err(PmError::PoolInUse { activations }.into());
+    }
+    Ok((activations, volumes))
 }
 
 /// A thin device the kernel has, and what state says it is.

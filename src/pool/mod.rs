@@ -271,6 +271,73 @@ pub fn activate(
     })
 }
 
+/// What `pm image activate --dry-run` reports: the activation a real run
+/// would make or find, with what cannot be known before it runs (the new
+/// id, path, snapshot) left empty.
+#[derive(Debug, Serialize)]
+pub struct PlannedActivation {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub image: Digest,
+    pub backend: BackendKind,
+    pub snapshot_id: Option<i64>,
+    pub device: Option<PathBuf>,
+    pub path: Option<String>,
+    pub created_at: Option<String>,
+    pub backend_chosen_automatically: bool,
+    pub backend_reason: Option<String>,
+    /// A real run would create the image's base volume.
+    pub base_created: bool,
+    pub reconciled: Vec<reconcile::Repair>,
+    pub changed: bool,
+}
+
+/// What `activate` would do, touching nothing: no reconciliation, no
+/// volume, no state.
+pub fn predict_activate(
+    db: &Reader,
+    settings: &PoolSettings,
+    request: ActivateRequest<'_>,
+) -> Result<PlannedActivation> {
+    let backend = request.choice.backend;
+    let existing = match request.name {
+        Some(name) => db.activations()?.into_iter().find(|a| a.name == name),
+        None => None,
+    };
+    if let Some(existing) = &existing
+        && &existing.image != request.digest
+    {
+        return Err(PmError::usage(
+            format!(
+                "the name {:?} is already used by an activation of {}",
+                existing.name, existing.image
+            ),
+            Some("choose another --name, or deactivate that one first".to_string()),
+        )
+        .into());
+    }
+    if backend == BackendKind::Thin && db.pool(&settings.name)?.is_none() {
+        return Err(PmError::NoPool.into());
+    }
+    let found = existing.map(|row| with_device(ActivationRecord::from(row)));
+    let base_created = found.is_none() && db.base_volume(request.digest, backend)?.is_none();
+    Ok(PlannedActivation {
+        changed: found.is_none(),
+        id: found.as_ref().map(|a| a.id.clone()),
+        name: request.name.map(str::to_string),
+        image: request.digest.clone(),
+        backend: found.as_ref().map_or(backend, |a| a.backend),
+        snapshot_id: found.as_ref().and_then(|a| a.snapshot_id),
+        device: found.as_ref().and_then(|a| a.device.clone()),
+        path: found.as_ref().map(|a| a.path.clone()),
+        created_at: found.as_ref().map(|a| a.created_at.clone()),
+        backend_chosen_automatically: request.choice.automatic,
+        backend_reason: request.choice.reason,
+        base_created,
+        reconciled: Vec::new(),
+    })
+}
+
 /// One new activation, whichever the backend.
 #[derive(Clone, Copy)]
 struct ActivationJob<'a> {
@@ -673,6 +740,46 @@ pub fn deactivate(
     })
 }
 
+/// What `deactivate` would do, touching nothing.
+pub fn predict_deactivate(db: &Reader, reference: &str, strict: bool) -> Result<Deactivated> {
+    match db.activation(reference)? {
+        Some(a) => Ok(Deactivated {
+            id: Some(a.id),
+            name: a.name,
+            backend: Some(a.backend),
+            reconciled: Vec::new(),
+            changed: true,
+        }),
+        None if strict => Err(PmError::not_found(
+            format!("activation {reference:?}"),
+            Some("see `pm image activations` for what is active".to_string()),
+        )
+        .into()),
+        None => Ok(Deactivated {
+            id: None,
+            name: reference.to_string(),
+            backend: None,
+            reconciled: Vec::new(),
+            changed: false,
+        }),
+    }
+}
+
+/// The base volumes `remove_unused_bases` would remove (`--dry-run`).
+pub fn unused_bases(db: &Reader, only: Option<&Digest>) -> Result<Vec<VolumeRecord>> {
+    let used: std::collections::BTreeSet<(Digest, BackendKind)> = db
+        .activations()?
+        .into_iter()
+        .map(|a| (a.image, a.backend))
+        .collect();
+    Ok(db
+        .volumes()?
+        .into_iter()
+        .filter(|v| only.is_none_or(|d| d == &v.digest))
+        .filter(|v| !used.contains(&(v.digest.clone(), v.backend)))
+        .collect())
+}
+
 /// Removes base volumes no activation uses (all, or one image's), under the
 /// pool lock; returns the volumes freed. For `pm image rm` and `pm image gc`.
 pub fn remove_unused_bases(
@@ -682,18 +789,8 @@ pub fn remove_unused_bases(
     only: Option<&Digest>,
 ) -> Result<Vec<VolumeRecord>> {
     reconcile::reconcile(state, pool_lock, settings)?;
-    let used: std::collections::BTreeSet<(Digest, BackendKind)> = state
-        .activations()?
-        .into_iter()
-        .map(|a| (a.image, a.backend))
-        .collect();
     let mut freed = Vec::new();
-    for volume in state.volumes()? {
-        if only.is_some_and(|d| d != &volume.digest)
-            || used.contains(&(volume.digest.clone(), volume.backend))
-        {
-            continue;
-        }
+    for volume in unused_bases(state, only)? {
         let intent = state.write(pool_lock, |tx| {
             tx.begin_intent(
                 IntentOp::RemoveBase,

@@ -117,6 +117,16 @@ impl Reader {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many rows started before `cutoff_ms` (what a prune would remove).
+    pub fn history_count_before(&self, cutoff_ms: i64) -> Result<usize> {
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM history WHERE started_at < ?1",
+            [cutoff_ms],
+            |r| r.get(0),
+        )?;
+        Ok(n.max(0) as usize)
+    }
+
     /// Distinct recorded command names, for shell completion.
     pub fn history_commands(&self) -> Result<Vec<String>> {
         let mut stmt = self

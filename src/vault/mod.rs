@@ -241,6 +241,34 @@ impl Vault {
         Ok(self.unlocked(minted))
     }
 
+    /// What `unlock` would do, changing nothing (`--dry-run`): the same
+    /// errors, and `changed` when the cached session does not already work.
+    pub fn predict_unlock(&self) -> Result<Unlocked> {
+        let cached = self.cache.load()?;
+        match account_status(&self.bw_status(cached.as_ref())?)? {
+            AccountStatus::Unlocked if cached.is_some() => Ok(self.unlocked(false)),
+            AccountStatus::Unauthenticated => Err(PmError::VaultNotLoggedIn.into()),
+            _ if self.password.is_none() => Err(match cached {
+                Some(_) => PmError::VaultSessionExpired.into(),
+                None => PmError::VaultLocked.into(),
+            }),
+            _ => Ok(self.unlocked(true)),
+        }
+    }
+
+    /// What `lock` would do, changing nothing (`--dry-run`).
+    pub fn predict_lock(&self) -> Result<Locked> {
+        let cached = self.cache.load()?;
+        let status = match account_status(&self.bw_status(None)?)? {
+            AccountStatus::Unauthenticated => AccountStatus::Unauthenticated,
+            _ => AccountStatus::Locked,
+        };
+        Ok(Locked {
+            changed: cached.is_some(),
+            status,
+        })
+    }
+
     /// Locks bw (every session it issued stops working) and removes the
     /// cached session. `changed` says whether a session was cached.
     pub fn lock(&self) -> Result<Locked> {

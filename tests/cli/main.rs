@@ -9,6 +9,7 @@ mod concurrency;
 mod config;
 mod contract;
 mod crash;
+mod dry_run;
 mod fetch;
 mod generated;
 mod layout;

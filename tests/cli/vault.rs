@@ -766,3 +766,35 @@ fn bw_stderr_stays_out_of_the_error_and_reaches_only_the_debug_log() {
         );
     }
 }
+
+#[test]
+fn unlock_and_lock_dry_runs_predict_and_change_nothing() {
+    let vs = VaultSandbox::locked();
+    let pw = vs.password_file();
+    let pw_arg = pw.to_str().unwrap();
+    let (doc, code) = vs.vault_json(&["unlock", "--password-file", pw_arg, "--dry-run"]);
+    assert_eq!(
+        (code, &doc["changed"], &doc["dry_run"]),
+        (0, &true.into(), &true.into()),
+        "{doc}"
+    );
+    assert!(vs.cached_session().is_none(), "a dry run cached no session");
+    let (doc, code) = vs.vault_json(&["unlock", "--dry-run"]);
+    assert_eq!(
+        (code, error_code(&doc)),
+        (9, "vault_locked"),
+        "the real run's error: {doc}"
+    );
+    let (doc, code) = vs.vault_json(&["unlock", "--password-file", pw_arg]);
+    assert_eq!((code, &doc["changed"]), (0, &true.into()), "{doc}");
+    let session = vs.cached_session().expect("unlocked");
+    let (doc, _) = vs.vault_json(&["unlock", "--password-file", pw_arg, "--dry-run"]);
+    assert_eq!(doc["changed"], false, "{doc}");
+    let (doc, code) = vs.vault_json(&["lock", "--dry-run"]);
+    assert_eq!((code, &doc["changed"]), (0, &true.into()), "{doc}");
+    assert_eq!(
+        vs.cached_session().as_deref(),
+        Some(session.as_str()),
+        "still unlocked"
+    );
+}
