@@ -21,38 +21,38 @@ pub struct ReadOnlyCall {
     pub args: &'static [&'static str],
 }
 
-pub const BW_VERSION: ReadOnlyCall = ReadOnlyCall {
+pub static BW_VERSION: ReadOnlyCall = ReadOnlyCall {
     tool: "bw",
     args: &["--version"],
 };
-pub const TAILSCALE_VERSION: ReadOnlyCall = ReadOnlyCall {
+pub static TAILSCALE_VERSION: ReadOnlyCall = ReadOnlyCall {
     tool: "tailscale",
     args: &["version"],
 };
-pub const TAILSCALED_VERSION: ReadOnlyCall = ReadOnlyCall {
+pub static TAILSCALED_VERSION: ReadOnlyCall = ReadOnlyCall {
     tool: "tailscaled",
     args: &["--version"],
 };
-pub const ANSIBLE_VERSION: ReadOnlyCall = ReadOnlyCall {
+pub static ANSIBLE_VERSION: ReadOnlyCall = ReadOnlyCall {
     tool: "ansible-playbook",
     args: &["--version"],
 };
-pub const RAY_VERSION: ReadOnlyCall = ReadOnlyCall {
+pub static RAY_VERSION: ReadOnlyCall = ReadOnlyCall {
     tool: "ray",
     args: &["--version"],
 };
-pub const MKFS_VERSION: ReadOnlyCall = ReadOnlyCall {
+pub static MKFS_VERSION: ReadOnlyCall = ReadOnlyCall {
     tool: "mkfs.ext4",
     args: &["-V"],
 };
 /// The network hook's one question to the daemon.
-pub const TAILSCALE_STATUS: ReadOnlyCall = ReadOnlyCall {
+pub static TAILSCALE_STATUS: ReadOnlyCall = ReadOnlyCall {
     tool: "tailscale",
     args: &["status", "--json"],
 };
 
 /// Everything the inspection may run.
-pub const READ_ONLY_CALLS: &[&ReadOnlyCall] = &[
+pub static READ_ONLY_CALLS: &[&ReadOnlyCall] = &[
     &BW_VERSION,
     &TAILSCALE_VERSION,
     &TAILSCALED_VERSION,

@@ -11,6 +11,7 @@ mod contract;
 mod crash;
 mod fetch;
 mod generated;
+mod inspect;
 mod layout;
 mod lock;
 mod readonly;

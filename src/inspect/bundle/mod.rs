@@ -129,6 +129,23 @@ pub fn collect(facts: &Facts, options: &Options) -> Result<Collected> {
 }
 
 impl Bundle {
+    /// Two logs of the same name from different folders keep both:
+    /// `pm.log`, `pm-2.log`.
+    fn unique(&self, name: &str) -> String {
+        let taken = |n: &str| self.entries.iter().any(|e| e.name == n);
+        if !taken(name) {
+            return name.to_string();
+        }
+        let (stem, ext) = match name.rsplit_once('.') {
+            Some((stem, ext)) if !ext.contains('/') => (stem, format!(".{ext}")),
+            _ => (name, String::new()),
+        };
+        (2..)
+            .map(|n| format!("{stem}-{n}{ext}"))
+            .find(|candidate| !taken(candidate))
+            .unwrap_or_default()
+    }
+
     /// Adds an item made in this process (its time is what it took).
     fn add_made(&mut self, name: &str, what: &str, started: Instant, text: String) {
         let original_bytes = text.len() as u64;
@@ -149,6 +166,7 @@ impl Bundle {
         raw: Result<Raw, (&'static str, String)>,
     ) {
         let duration_ms = started.elapsed().as_millis() as u64;
+        let name = &self.unique(name);
         let entry = match raw {
             Ok(raw) => {
                 let clean = self.redactor.redact(&raw.text);
@@ -326,7 +344,7 @@ fn folder_files(dir: &Path) -> Vec<PathBuf> {
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.is_file())
+        .filter(|p| !p.is_dir())
         .collect();
     files.sort();
     files.truncate(MAX_FILES_PER_FOLDER);

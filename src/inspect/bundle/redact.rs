@@ -34,7 +34,7 @@ pub struct Redacted {
 
 /// The shapes of pass 2, named for the manifest.
 pub const SHAPES: &[&str] = &[
-    "private key blocks (-----BEGIN ... PRIVATE KEY-----)",
+    "PEM private key blocks (BEGIN ... PRIVATE KEY through END)",
     "Tailscale auth keys (tskey-...)",
     "passwords in URLs (scheme://user:password@host)",
     "Authorization and Proxy-Authorization header values",

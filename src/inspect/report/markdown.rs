@@ -87,7 +87,9 @@ fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
-            '|' | '*' | '_' | '`' | '<' | '>' | '[' | ']' | '\\' => {
+            // `_` inside words is no emphasis in GitHub's Markdown, and ids
+            // such as pool.data_usage stay readable in the raw text.
+            '|' | '*' | '`' | '<' | '>' | '[' | ']' | '\\' => {
                 out.push('\\');
                 out.push(c);
             }
