@@ -6,8 +6,7 @@
 //! Ids are stable: scripts, `--only`/`--skip` and Prometheus alerts name
 //! them. A new check is one entry in [`CHECKS`].
 
-use super::report::layout::bytes as human_bytes;
-use super::{Facts, Section};
+use super::{Facts, Section, human_bytes};
 use crate::config::key;
 use serde::Serialize;
 

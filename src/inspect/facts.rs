@@ -1,23 +1,18 @@
-//! The sections of facts, each gathered on first use and kept, and the
-//! document `pm inspect --json` prints. A check asks for the sections it
-//! judges; `pm inspect` asks for all of them.
+//! The sections of facts, each gathered on first use and kept. A check asks
+//! for the sections it judges; `pm inspect` asks for all of them.
 
 use super::db::{self, ActivationsFacts, HistoryFacts, ImagesFacts, StateFacts};
 use super::disk::{self, DiskFacts};
 use super::dm::{self, DmFacts};
-use super::doctor::{self, Verdict};
 use super::host::{self, HostFacts};
 use super::net::{self, NetworkFacts};
 use super::pool::{self, PoolFacts};
 use super::provider::{self, ProviderFacts};
 use super::tools::{self, TOOLS, ToolFacts};
 use super::vault::{self, VaultFacts};
-use super::{Probes, SCHEMA_VERSION, Section};
+use super::{Probes, Section};
 use crate::config::Config;
-use crate::state::{format_ms, now_ms};
-use serde::Serialize;
 use std::cell::OnceCell;
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 type Disks = Vec<(&'static str, Section<DiskFacts>)>;
@@ -164,61 +159,5 @@ impl<'a> Facts<'a> {
 
     pub fn elapsed_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
-    }
-}
-
-/// What `pm inspect` prints: every section, and every check's finding.
-#[derive(Serialize)]
-pub struct Inspection<'f> {
-    /// The version of this document's shape ([`SCHEMA_VERSION`]).
-    pub schema: u32,
-    pub pm_version: &'static str,
-    pub hostname: String,
-    pub collected_at: String,
-    pub duration_ms: u64,
-    pub host: &'f HostFacts,
-    pub device_mapper: &'f DmFacts,
-    pub pool: &'f Section<PoolFacts>,
-    /// Keyed `state`, `images`, `volumes`.
-    pub disks: BTreeMap<&'static str, &'f Section<DiskFacts>>,
-    /// Keyed by tool name.
-    pub tools: BTreeMap<&'static str, &'f ToolFacts>,
-    pub state: &'f Section<StateFacts>,
-    pub images: &'f Section<ImagesFacts>,
-    pub activations: &'f Section<ActivationsFacts>,
-    pub history: &'f Section<HistoryFacts>,
-    pub vault: &'f VaultFacts,
-    pub network: &'f NetworkFacts,
-    pub provider: &'f Section<ProviderFacts>,
-    /// `pm doctor`'s verdict over every check.
-    pub checks: Verdict,
-}
-
-impl<'f> Inspection<'f> {
-    /// Gathers every section and judges every check.
-    pub fn collect(facts: &'f Facts<'_>) -> Inspection<'f> {
-        // Tools first: they run in parallel, the rest is quick.
-        let tools = facts.tools().into_iter().map(|t| (t.name, t)).collect();
-        let checks = doctor::judge(facts, &doctor::all_checks(), false);
-        Inspection {
-            schema: SCHEMA_VERSION,
-            pm_version: env!("CARGO_PKG_VERSION"),
-            hostname: facts.host().hostname.clone(),
-            collected_at: format_ms(now_ms()),
-            duration_ms: facts.elapsed_ms(),
-            host: facts.host(),
-            device_mapper: facts.device_mapper(),
-            pool: facts.pool(),
-            disks: facts.disks().iter().map(|(w, s)| (*w, s)).collect(),
-            tools,
-            state: facts.state(),
-            images: facts.images(),
-            activations: facts.activations(),
-            history: facts.history(),
-            vault: facts.vault(),
-            network: facts.network(),
-            provider: facts.provider(),
-            checks,
-        }
     }
 }

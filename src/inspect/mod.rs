@@ -20,7 +20,7 @@
 //! no tool). The network and provider sections are the hooks `pm net` and
 //! `pm provider` fill ([`net`], [`provider`]).
 //!
-//! - [`facts`]: the sections and the [`Inspection`] document `pm inspect` prints;
+//! - [`facts`]: the sections; [`inspection`]: the document `pm inspect` prints;
 //! - [`checks`] and [`doctor`]: the same facts judged, one stable id per check;
 //! - [`report`]: JSON, Markdown and HTML renderings, and the fleet table;
 //! - [`bundle`]: the support bundle, with its redaction.
@@ -33,6 +33,7 @@ pub mod dm;
 pub mod doctor;
 pub mod facts;
 pub mod host;
+pub mod inspection;
 pub mod net;
 pub mod pool;
 pub mod provider;
@@ -41,7 +42,8 @@ pub mod tools;
 pub mod vault;
 pub mod write;
 
-pub use facts::{Facts, Inspection};
+pub use facts::Facts;
+pub use inspection::Inspection;
 
 use crate::config::Config;
 use crate::state::Reader;
@@ -110,5 +112,21 @@ impl<T> Section<T> {
             Section::Known(_) => None,
             Section::Unavailable { unavailable } => Some(unavailable),
         }
+    }
+}
+
+/// `1536` → `1.5 KiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }

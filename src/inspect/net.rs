@@ -35,12 +35,6 @@ pub struct NetworkFacts {
     pub problem: Option<String>,
 }
 
-/// `ansible-playbook` for the tools section; `pm play` points this at its
-/// config key.
-pub fn ansible_playbook_program(_config: &Config) -> String {
-    "ansible-playbook".to_string()
-}
-
 /// tailscale's global options from pm's config.
 fn global_args(config: &Config) -> Vec<String> {
     let socket = config.string(key::NET_SOCKET);

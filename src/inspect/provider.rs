@@ -2,7 +2,7 @@
 //! provider table yet, so the section says "not registered" from what it
 //! can see; `pm provider` replaces [`probe`] with its record and the latest
 //! `provider onboard` step session (`Reader::latest_step_session`), points
-//! [`ray_program`] at its venv, and lists its Ray token file in
+//! the `ray` entry of `tools::TOOLS` at its venv, and lists its Ray token file in
 //! [`secret_files`] and Ray's logs in [`log_files`].
 
 use super::Probes;
@@ -31,11 +31,6 @@ pub fn probe(p: &Probes) -> anyhow::Result<ProviderFacts> {
     // Only the state's availability matters until the provider table exists.
     p.state().map_err(|why| anyhow::anyhow!("{why}"))?;
     Ok(ProviderFacts::default())
-}
-
-/// `ray` for the tools section; `pm provider` points this at its venv.
-pub fn ray_program(_config: &Config) -> String {
-    "ray".to_string()
 }
 
 /// Files whose content is a secret pm keeps for the provider (the Ray

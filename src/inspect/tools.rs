@@ -155,7 +155,8 @@ pub static TOOLS: &[ToolDef] = &[
         purpose: "pm play",
         spec: &ANSIBLE_PLAYBOOK,
         version: &ANSIBLE_VERSION,
-        program: super::net::ansible_playbook_program,
+        // `pm play` points this at its config key.
+        program: |_| "ansible-playbook".to_string(),
         env: captured_env,
     },
     ToolDef {
@@ -163,7 +164,8 @@ pub static TOOLS: &[ToolDef] = &[
         purpose: "pm provider",
         spec: &RAY,
         version: &RAY_VERSION,
-        program: super::provider::ray_program,
+        // `pm provider` points this at its venv's ray.
+        program: |_| "ray".to_string(),
         env: captured_env,
     },
     ToolDef {

@@ -288,7 +288,9 @@ fn assignments(text: &str) -> (String, usize) {
             j += 1;
         }
         let (value_start, value_end, close) = value_span(text, j);
-        if is_placeholder(&text[value_start..value_end]) {
+        // A value an earlier pass redacted (`--auth-key=tskey-[redacted]`).
+        let word = text[value_start..].split_whitespace().next().unwrap_or("");
+        if is_placeholder(&text[value_start..value_end]) || word.contains(REDACTED) {
             continue;
         }
         out.push_str(&text[end..value_start]);

@@ -3,25 +3,9 @@
 
 use super::fleet::Fleet;
 use super::{Block, Cell, Report};
-use crate::inspect::Section;
 use crate::inspect::checks::{Finding, Status};
-use crate::inspect::facts::Inspection;
-
-/// `1536` → `1.5 KiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
+use crate::inspect::inspection::Inspection;
+use crate::inspect::{Section, human_bytes as bytes};
 
 fn yes_no(b: bool) -> Cell {
     Cell::text(if b { "yes" } else { "no" })
@@ -478,6 +462,12 @@ pub fn fleet(f: &Fleet) -> Vec<Block> {
         ],
         rows,
     });
+    failing_checks(&mut out, f);
+    out
+}
+
+/// Every failing finding of every host, one row each.
+fn failing_checks(out: &mut Vec<Block>, f: &Fleet) {
     let failing: Vec<Vec<Cell>> = f
         .hosts
         .iter()
@@ -501,5 +491,4 @@ pub fn fleet(f: &Fleet) -> Vec<Block> {
             rows: failing,
         });
     }
-    out
 }

@@ -1,8 +1,7 @@
 //! `pm inspect` for a person: one line per section.
 
-use super::layout::bytes;
-use crate::inspect::Section;
-use crate::inspect::facts::Inspection;
+use crate::inspect::inspection::Inspection;
+use crate::inspect::{Section, human_bytes as bytes};
 use std::fmt::Write as _;
 
 pub fn summary(i: &Inspection) -> String {
