@@ -514,13 +514,15 @@ fn version_args(name: &str) -> String {
 
 fn vault_session(f: &Facts) -> Judged {
     let v = f.vault();
-    match v.session_file_safe {
-        None => pass(format!("no session cached at {}", v.session_file.display())),
-        Some(true) => pass(format!(
+    match (v.session_cached, v.session_file_safe) {
+        (false, _) | (_, None) => {
+            pass(format!("no session cached at {}", v.session_file.display()))
+        }
+        (true, Some(true)) => pass(format!(
             "a session is cached at {} (owner-only)",
             v.session_file.display()
         )),
-        Some(false) => warn(
+        (true, Some(false)) => warn(
             format!(
                 "{} is readable by others or not ours: pm ignores it",
                 v.session_file.display()
