@@ -305,3 +305,29 @@ fn the_textfile_is_replaced_atomically_and_parses_as_prometheus_text() {
     std::fs::write(&stdout_prom, &out.stdout).unwrap();
     assert!(parse_prometheus(&stdout_prom)["pm_doctor_check_status"].is_array());
 }
+
+#[test]
+fn a_session_file_others_can_read_is_a_warning() {
+    let sb = Sandbox::new();
+    let dir = sb.path().join("run/pm");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("vault-session"), "a-session-key-for-the-test").unwrap();
+    std::fs::set_permissions(
+        dir.join("vault-session"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let (doc, code) = json_of(sb.pm().args(["doctor", "--only", "vault.session"]));
+    assert_eq!((code, doc["status"].as_str()), (0, Some("pass")), "{doc}");
+    std::fs::set_permissions(
+        dir.join("vault-session"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let (doc, code) = json_of(sb.pm().args(["doctor", "--only", "vault.session"]));
+    assert_eq!((code, doc["status"].as_str()), (0, Some("warn")), "{doc}");
+    assert!(
+        !doc.to_string().contains("a-session-key-for-the-test"),
+        "never the value"
+    );
+}
