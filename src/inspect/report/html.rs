@@ -20,8 +20,9 @@ table.fields th { width: 12em; }
 code { font: 0.92em ui-monospace, monospace; }
 .status { font-weight: 600; white-space: nowrap; }
 .pass { color: #1a7f37; } .warn { color: #9a6700; } .fail { color: #cf222e; }
-tr.fail td { background: #ffebe9; }
-.bar { display: inline-block; width: 12em; height: 0.9em; background: #eaeef2; border: 1px solid #8c959f; vertical-align: middle; }
+tr.fail { color: inherit; } tr.fail td { background: #ffebe9; }
+.meter { white-space: nowrap; }
+.bar { display: inline-block; width: 9em; height: 0.9em; background: #eaeef2; border: 1px solid #8c959f; vertical-align: middle; }
 .bar > span { display: block; height: 100%; }
 .bar.pass > span { background: #2da44e; } .bar.warn > span { background: #d4a72c; } .bar.fail > span { background: #cf222e; }
 .bar-label { margin-left: 0.5em; }
@@ -110,9 +111,9 @@ fn cell(c: &Cell) -> String {
         } => {
             let width = percent.clamp(0.0, 100.0);
             format!(
-                "<span class=\"bar {c}\" role=\"meter\" aria-valuemin=\"0\" aria-valuemax=\"100\" \
+                "<span class=\"meter\"><span class=\"bar {c}\" role=\"meter\" aria-valuemin=\"0\" aria-valuemax=\"100\" \
                  aria-valuenow=\"{width:.1}\" title=\"{l}\"><span style=\"width: {width:.1}%\"></span></span>\
-                 <span class=\"bar-label\">{l}</span>",
+                 <span class=\"bar-label\">{l}</span></span>",
                 c = class(*level),
                 l = escape(label)
             )
