@@ -38,6 +38,10 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
             cand vault 'Read secrets from a Bitwarden vault through the bw CLI'
+            cand inspect 'Every fact about this host, read-only (platform, device-mapper, pool, disks, tools, state, network, provider)'
+            cand doctor 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
+            cand report 'The inspection and the state''s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
+            cand logs 'Support bundles: pm''s logs, the state and the inspection, secrets redacted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;image'= {
@@ -629,6 +633,138 @@ set edit:completion:arg-completer[pm] = {|@words|
         }
         &'pm;vault;help;help'= {
         }
+        &'pm;inspect'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;doctor'= {
+            cand --only 'Run only these checks: ids, or groups such as `tool` (repeatable, or comma-separated)'
+            cand --skip 'Skip these checks: ids or groups (repeatable, or comma-separated)'
+            cand --format 'What stdout gets without --json: text, json, or the Prometheus text format'
+            cand --textfile-dir 'Also write DIR/pm.prom for node_exporter''s textfile collector (atomically, no timestamps)'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --list 'List the checks with what each one checks, and run none'
+            cand --strict 'Warnings count as failures (exit 9)'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;report'= {
+            cand --format 'json, markdown or html [default: json with --json, else markdown]'
+            cand -o 'Write the report to FILE (atomically) instead of stdout'
+            cand --output 'Write the report to FILE (atomically) instead of stdout'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand fleet 'Merge `pm inspect --json` documents from many hosts into one table, flagging failing hosts'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;report;fleet'= {
+            cand --format 'json, markdown or html [default: json with --json, else markdown]'
+            cand -o 'Write the report to FILE (atomically) instead of stdout'
+            cand --output 'Write the report to FILE (atomically) instead of stdout'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;report;help'= {
+            cand fleet 'Merge `pm inspect --json` documents from many hosts into one table, flagging failing hosts'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;report;help;fleet'= {
+        }
+        &'pm;report;help;help'= {
+        }
+        &'pm;logs'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand collect 'Write a tar.gz support bundle: pm''s and tailscaled''s logs, a state dump, inspect, doctor, config; secrets redacted'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;logs;collect'= {
+            cand -o 'Where to write the bundle [default: ./pm-support-<UTC time>.tar.gz]'
+            cand --output 'Where to write the bundle [default: ./pm-support-<UTC time>.tar.gz]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --force 'Replace FILE if it exists'
+            cand --obfuscate 'Also replace this host''s names and every IP address (consistently) in the bundle'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;logs;help'= {
+            cand collect 'Write a tar.gz support bundle: pm''s and tailscaled''s logs, a state dump, inspect, doctor, config; secrets redacted'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;logs;help;collect'= {
+        }
+        &'pm;logs;help;help'= {
+        }
         &'pm;help'= {
             cand image 'Fetch, validate and activate root-filesystem images'
             cand pool 'The device-mapper thin pool that activations live on'
@@ -636,6 +772,10 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand config 'Show the effective configuration'
             cand completions 'Print a shell completion script'
             cand vault 'Read secrets from a Bitwarden vault through the bw CLI'
+            cand inspect 'Every fact about this host, read-only (platform, device-mapper, pool, disks, tools, state, network, provider)'
+            cand doctor 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
+            cand report 'The inspection and the state''s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
+            cand logs 'Support bundles: pm''s logs, the state and the inspection, secrets redacted'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;help;image'= {
@@ -712,6 +852,20 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;help;vault;lock'= {
         }
         &'pm;help;vault;get'= {
+        }
+        &'pm;help;inspect'= {
+        }
+        &'pm;help;doctor'= {
+        }
+        &'pm;help;report'= {
+            cand fleet 'Merge `pm inspect --json` documents from many hosts into one table, flagging failing hosts'
+        }
+        &'pm;help;report;fleet'= {
+        }
+        &'pm;help;logs'= {
+            cand collect 'Write a tar.gz support bundle: pm''s and tailscaled''s logs, a state dump, inspect, doctor, config; secrets redacted'
+        }
+        &'pm;help;logs;collect'= {
         }
         &'pm;help;help'= {
         }

@@ -41,6 +41,10 @@ complete -c pm -n "__fish_pm_needs_command" -f -a "state" -d 'Inspect and mainta
 complete -c pm -n "__fish_pm_needs_command" -f -a "config" -d 'Show the effective configuration'
 complete -c pm -n "__fish_pm_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c pm -n "__fish_pm_needs_command" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
+complete -c pm -n "__fish_pm_needs_command" -f -a "inspect" -d 'Every fact about this host, read-only (platform, device-mapper, pool, disks, tools, state, network, provider)'
+complete -c pm -n "__fish_pm_needs_command" -f -a "doctor" -d 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
+complete -c pm -n "__fish_pm_needs_command" -f -a "report" -d 'The inspection and the state\'s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
+complete -c pm -n "__fish_pm_needs_command" -f -a "logs" -d 'Support bundles: pm\'s logs, the state and the inspection, secrets redacted'
 complete -c pm -n "__fish_pm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
@@ -435,13 +439,110 @@ complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "lock" -d 'Lock the vault and remove the cached session'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "get" -d 'Print one field of the item with exactly this name or id (raw on stdout)'
 complete -c pm -n "__fish_pm_using_subcommand vault; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "image" -d 'Fetch, validate and activate root-filesystem images'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "pool" -d 'The device-mapper thin pool that activations live on'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "state" -d 'Inspect and maintain the shared state file'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "config" -d 'Show the effective configuration'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand inspect" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand inspect" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand inspect" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand inspect" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand inspect" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand inspect" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand inspect" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand inspect" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand inspect" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand inspect" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l only -d 'Run only these checks: ids, or groups such as `tool` (repeatable, or comma-separated)' -r
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l skip -d 'Skip these checks: ids or groups (repeatable, or comma-separated)' -r
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l format -d 'What stdout gets without --json: text, json, or the Prometheus text format' -r -f -a "text\t''
+json\t''
+prom\t''"
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l textfile-dir -d 'Also write DIR/pm.prom for node_exporter\'s textfile collector (atomically, no timestamps)' -r -F
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l list -d 'List the checks with what each one checks, and run none'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l strict -d 'Warnings count as failures (exit 9)'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand doctor" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -l format -d 'json, markdown or html [default: json with --json, else markdown]' -r -f -a "json\t''
+markdown\t''
+html\t''"
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -s o -l output -d 'Write the report to FILE (atomically) instead of stdout' -r -F
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -f -a "fleet" -d 'Merge `pm inspect --json` documents from many hosts into one table, flagging failing hosts'
+complete -c pm -n "__fish_pm_using_subcommand report; and not __fish_seen_subcommand_from fleet help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -l format -d 'json, markdown or html [default: json with --json, else markdown]' -r -f -a "json\t''
+markdown\t''
+html\t''"
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -s o -l output -d 'Write the report to FILE (atomically) instead of stdout' -r -F
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from fleet" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "fleet" -d 'Merge `pm inspect --json` documents from many hosts into one table, flagging failing hosts'
+complete -c pm -n "__fish_pm_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -f -a "collect" -d 'Write a tar.gz support bundle: pm\'s and tailscaled\'s logs, a state dump, inspect, doctor, config; secrets redacted'
+complete -c pm -n "__fish_pm_using_subcommand logs; and not __fish_seen_subcommand_from collect help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -s o -l output -d 'Where to write the bundle [default: ./pm-support-<UTC time>.tar.gz]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l force -d 'Replace FILE if it exists'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l obfuscate -d 'Also replace this host\'s names and every IP address (consistently) in the bundle'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from collect" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from help" -f -a "collect" -d 'Write a tar.gz support bundle: pm\'s and tailscaled\'s logs, a state dump, inspect, doctor, config; secrets redacted'
+complete -c pm -n "__fish_pm_using_subcommand logs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "image" -d 'Fetch, validate and activate root-filesystem images'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "pool" -d 'The device-mapper thin pool that activations live on'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "state" -d 'Inspect and maintain the shared state file'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "config" -d 'Show the effective configuration'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "inspect" -d 'Every fact about this host, read-only (platform, device-mapper, pool, disks, tools, state, network, provider)'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "doctor" -d 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "report" -d 'The inspection and the state\'s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "logs" -d 'Support bundles: pm\'s logs, the state and the inspection, secrets redacted'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "fetch" -d 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "list" -d 'List the images in the store, newest first'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "show" -d 'Show one image: id, digest, size, path, sources, verdict, activations'
@@ -463,3 +564,5 @@ complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_f
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "unlock" -d 'Unlock the vault and cache the session for later pm commands (owner-only file)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "lock" -d 'Lock the vault and remove the cached session'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from vault" -f -a "get" -d 'Print one field of the item with exactly this name or id (raw on stdout)'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "fleet" -d 'Merge `pm inspect --json` documents from many hosts into one table, flagging failing hosts'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from logs" -f -a "collect" -d 'Write a tar.gz support bundle: pm\'s and tailscaled\'s logs, a state dump, inspect, doctor, config; secrets redacted'

@@ -25,6 +25,7 @@ apt_packages=(
   time            # /usr/bin/time -v: peak RSS (validate and fetch benchmarks)
   curl            # image fetch benchmark: single-stream reference
   gcc binutils    # the UML xstate shim (scripts/uml/xstate-shim.c) and its AVX-512 check
+  chromium        # inspect: the HTML report opened in real headless Chromium
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -62,9 +63,20 @@ install_fetch_tools() {
   fi
 }
 
+# inspect: the real Prometheus text parser (prometheus_client) that reads
+# `pm doctor --textfile-dir`'s file in the tests, in the same venv.
+install_inspect_tools() {
+  if ! "$tools/venv/bin/python" -c 'import prometheus_client' 2>/dev/null; then
+    log "pip install prometheus_client into .tools/venv"
+    [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install -q prometheus_client
+  fi
+}
+
 if [ -z "${PM_SKIP_INSTALL:-}" ]; then
   install_apt
   install_fetch_tools
+  install_inspect_tools
 fi
 
 # vault: the real Bitwarden CLI, an npm package under .tools/node (the vault

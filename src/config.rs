@@ -228,6 +228,44 @@ keys! {
     IMAGE_GC_PARTIAL_AGE: Str = "image.gc_partial_age", env "PM_IMAGE_GC_PARTIAL_AGE",
         default |_| Value::Str("24h".to_string()),
         "`pm image gc` removes interrupted downloads untouched for this long (e.g. 24h, 7d)";
+    // inspect, doctor, report, logs collect (issue 14)
+    INSPECT_PROBE_TIMEOUT: Int = "inspect.probe_timeout", env "PM_INSPECT_PROBE_TIMEOUT",
+        default |_| Value::Int(10),
+        "seconds one read-only probe of a tool (`--version`, `tailscale status --json`) may take before it is killed";
+    DOCTOR_REQUIRED_TOOLS: Str = "doctor.required_tools", env "PM_DOCTOR_REQUIRED_TOOLS",
+        default |_| Value::Str(String::new()),
+        "tools this host needs, comma-separated (bw, tailscale, tailscaled, ansible-playbook, ray, mkfs.ext4): missing, they fail `pm doctor` instead of warning";
+    DOCTOR_DISK_WARN_PERCENT: Int = "doctor.disk_warn_percent", env "PM_DOCTOR_DISK_WARN_PERCENT",
+        default |_| Value::Int(10),
+        "`pm doctor` warns when a filesystem pm writes to has less than this percent free";
+    DOCTOR_DISK_FAIL_PERCENT: Int = "doctor.disk_fail_percent", env "PM_DOCTOR_DISK_FAIL_PERCENT",
+        default |_| Value::Int(3),
+        "`pm doctor` fails when a filesystem pm writes to has less than this percent free";
+    DOCTOR_POOL_WARN_MARGIN: Int = "doctor.pool_warn_margin", env "PM_DOCTOR_POOL_WARN_MARGIN",
+        default |_| Value::Int(10),
+        "`pm doctor` warns when pool usage is within this many points of pool.max_data_percent / pool.max_metadata_percent (and fails above them)";
+    DOCTOR_LOCK_WARN_AGE: Int = "doctor.lock_warn_age", env "PM_DOCTOR_LOCK_WARN_AGE",
+        default |_| Value::Int(3600),
+        "seconds a pm lock may be held before `pm doctor` warns that a command may be stuck";
+    LOGS_PATHS: Str = "logs.paths", env "PM_LOGS_PATHS",
+        default |_| Value::Str("/var/log/pm".to_string()),
+        "pm's own log files for `pm logs collect`, comma-separated; a folder means the files in it (where cron or systemd sends pm's stderr)";
+    LOGS_MAX_ITEM_SIZE: Bytes = "logs.max_item_size", env "PM_LOGS_MAX_ITEM_SIZE",
+        default |_| Value::Int(8 << 20),
+        "most bytes of one item in a support bundle; a longer log keeps its newest lines";
+    LOGS_ITEM_TIMEOUT: Int = "logs.item_timeout", env "PM_LOGS_ITEM_TIMEOUT",
+        default |_| Value::Int(30),
+        "seconds one item of a support bundle may take to read before it is left out (the manifest says so)";
+    // Read by `pm inspect` for the network section; `pm net` owns them.
+    NET_TAILSCALE_PATH: Str = "net.tailscale_path", env "PM_NET_TAILSCALE_PATH",
+        default |_| Value::Str("tailscale".to_string()),
+        "the tailscale CLI: a path, or a name looked up in PATH";
+    NET_TAILSCALED_PATH: Str = "net.tailscaled_path", env "PM_NET_TAILSCALED_PATH",
+        default |_| Value::Str("tailscaled".to_string()),
+        "the tailscaled daemon: a path, or a name looked up in PATH";
+    NET_SOCKET: Str = "net.socket", env "PM_NET_SOCKET",
+        default |_| Value::Str(String::new()),
+        "tailscaled's socket; empty = tailscale's default (/var/run/tailscale/tailscaled.sock)";
 }
 
 /// A resolved value.

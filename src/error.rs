@@ -51,7 +51,8 @@ Exit codes:
   6  authentication failed
   7  external tool missing or unavailable
   8  transient failure after retries (try again later)
-  9  precondition not met";
+  9  precondition not met
+pm doctor: 0 no check failed (warnings allowed), 9 a check failed, 1 doctor could not run";
 
 /// Every failure pm reports on purpose. Anything else is `internal`.
 #[derive(Debug, thiserror::Error)]
@@ -246,6 +247,11 @@ pub enum PmError {
 
     #[error("bw could not reach its Bitwarden server")]
     VaultServerUnreachable,
+
+    // inspect/doctor (issue 14): doctor's own failure, kept apart from "a
+    // check failed" (exit 9) so cron and monitoring can tell them apart.
+    #[error("pm doctor could not run: {reason}")]
+    DoctorCouldNotRun { reason: String },
 }
 
 impl PmError {
@@ -308,6 +314,7 @@ impl PmError {
             PmError::VaultPasswordSource { .. } => "vault_password_source",
             PmError::VaultPremiumRequired { .. } => "vault_premium_required",
             PmError::VaultServerUnreachable => "vault_server_unreachable",
+            PmError::DoctorCouldNotRun { .. } => "doctor_could_not_run",
             PmError::ImageTooLarge { .. } => "image_too_large",
             PmError::FetchDenied { .. } => "fetch_denied",
             PmError::FetchTransient { .. } => "fetch_transient",
@@ -353,6 +360,7 @@ impl PmError {
             PmError::VaultItemAmbiguous { .. } => ExitCode::Rejected,
             PmError::VaultPasswordSource { .. } => ExitCode::Usage,
             PmError::VaultServerUnreachable => ExitCode::Transient,
+            PmError::DoctorCouldNotRun { .. } => ExitCode::Failure,
             PmError::ImageTooLarge { .. }
             | PmError::DigestMismatch { .. }
             | PmError::FetchUnsupported { .. } => ExitCode::Rejected,
@@ -519,6 +527,10 @@ impl PmError {
             PmError::ImageInUse { .. } => {
                 Some("deactivate it first, or pass --force".to_string())
             }
+            PmError::DoctorCouldNotRun { .. } => Some(
+                "no check was judged; fix the cause (often --textfile-dir) and run pm doctor again"
+                    .to_string(),
+            ),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod failpoint;
 pub mod generate;
 pub mod image;
 pub mod input;
+pub mod inspect;
 pub mod lock;
 pub mod logging;
 pub mod output;

@@ -9,6 +9,11 @@ pub mod vault;
 // pool/activate (issue 6)
 pub mod activation;
 pub mod pool;
+// inspect, doctor, report, logs collect (issue 14)
+pub mod doctor;
+pub mod inspect;
+pub mod logs;
+pub mod report;
 
 use crate::context::Context;
 use crate::output::Outcome;
@@ -30,6 +35,14 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Read secrets from a Bitwarden vault through the bw CLI
     Vault(vault::VaultArgs),
+    /// Every fact about this host, read-only (platform, device-mapper, pool, disks, tools, state, network, provider)
+    Inspect(inspect::InspectArgs),
+    /// Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run
+    Doctor(doctor::DoctorArgs),
+    /// The inspection and the state's lists as JSON, Markdown or one HTML page; `fleet` merges many hosts
+    Report(report::ReportArgs),
+    /// Support bundles: pm's logs, the state and the inspection, secrets redacted
+    Logs(logs::LogsArgs),
 }
 
 /// Runs a parsed command.
@@ -41,6 +54,10 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
         Command::Config(args) => config::run(args, ctx),
         Command::Completions(args) => completions::run(args),
         Command::Vault(args) => vault::run(args, ctx),
+        Command::Inspect(args) => inspect::run(args, ctx),
+        Command::Doctor(args) => doctor::run(args, ctx),
+        Command::Report(args) => report::run(args, ctx),
+        Command::Logs(args) => logs::run(args, ctx),
     }
 }
 
@@ -53,6 +70,10 @@ pub fn name(command: &Command) -> String {
         Command::Config(_) => "config show".to_string(),
         Command::Completions(_) => "completions".to_string(),
         Command::Vault(args) => format!("vault {}", args.verb.name()),
+        Command::Inspect(_) => "inspect".to_string(),
+        Command::Doctor(_) => "doctor".to_string(),
+        Command::Report(args) => args.name().to_string(),
+        Command::Logs(args) => format!("logs {}", args.verb.name()),
     }
 }
 
@@ -64,5 +85,8 @@ pub fn is_mutating(command: &Command) -> bool {
         Command::Pool(args) => args.verb.is_mutating(),
         Command::Config(_) | Command::Completions(_) => false,
         Command::Vault(args) => args.verb.is_mutating(),
+        // They change no state: `logs collect`, `report -o` and `doctor
+        // --textfile-dir` write only the output file they are given.
+        Command::Inspect(_) | Command::Doctor(_) | Command::Report(_) | Command::Logs(_) => false,
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 #[cfg(target_os = "linux")]
 use {anyhow::Context as _, std::ffi::CString, std::os::unix::ffi::OsStrExt};
 
-static MKFS_EXT4: ToolSpec = ToolSpec {
+pub static MKFS_EXT4: ToolSpec = ToolSpec {
     name: "mkfs.ext4",
     log_name: "pool_mkfs",
     config_key: None,
@@ -56,7 +56,7 @@ pub fn mkfs_ext4(device: &Path, env: &BTreeMap<String, String>) -> Result<()> {
 
 /// pm's captured environment with the sbin folders appended to `PATH`
 /// (cron's `PATH` has neither).
-fn mkfs_env(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub fn mkfs_env(env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     let mut env = env.clone();
     let path = match env.get("PATH") {
         Some(path) if !path.is_empty() => format!("{path}:{SBIN_DIRS}"),

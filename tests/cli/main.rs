@@ -12,6 +12,7 @@ mod crash;
 mod dry_run;
 mod fetch;
 mod generated;
+mod inspect;
 mod layout;
 mod lock;
 mod readonly;

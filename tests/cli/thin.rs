@@ -538,3 +538,51 @@ fn reconcile_sets_up_what_state_has_and_removes_strays() {
     assert!(!tb.dm_devices().iter().any(|n| n.ends_with("-thin-500")));
     tb.destroy();
 }
+
+/// `pm inspect` and `pm doctor` read the pool's usage from the kernel's
+/// status line (as `dmsetup status` prints it) and change no table.
+#[test]
+#[ignore = "needs device-mapper: runs inside User-Mode Linux"]
+fn inspect_and_doctor_read_the_pool_usage_and_change_no_table() {
+    let tb = ThinBox::new("inspect");
+    tb.create_pool("256MiB");
+    let digest = validated_example(&tb.sb);
+    tb.activate(&digest, "seen");
+    let tables = dmsetup(&["table"]);
+    let (doc, code) = json_of(tb.pm().arg("inspect"));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["device_mapper"]["usable"], true, "{doc}");
+    assert_eq!(doc["device_mapper"]["thin_pool_target"], "loaded");
+    let kernel = &doc["pool"]["kernel"];
+    assert_eq!(kernel["active"], true, "{doc}");
+    assert_eq!(kernel["thin_devices"], 2, "the base and the snapshot");
+    let usage = &kernel["usage"];
+    let line = dmsetup(&["status", &format!("{}-pool", tb.pool)]);
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let (data_used, data_total) = fields[5].split_once('/').unwrap();
+    assert_eq!(
+        usage["data_used_blocks"].as_u64().unwrap().to_string(),
+        data_used
+    );
+    assert_eq!(
+        usage["data_total_blocks"].as_u64().unwrap().to_string(),
+        data_total
+    );
+    assert!(usage["data_percent"].as_f64().unwrap() > 0.0, "{usage}");
+    assert_eq!(usage["block_bytes"], 64 << 10);
+    assert_eq!(usage["health"], "good");
+    assert_eq!(dmsetup(&["table"]), tables, "inspect loaded no table");
+
+    let (doc, code) = json_of(tb.pm().args(["doctor", "--only", "pool,dm,tool.mkfs.ext4"]));
+    assert_eq!(code, 0, "{doc}");
+    let (doc, code) = json_of(
+        tb.pm()
+            .args(["doctor", "--only", "pool.data_usage"])
+            .env("PM_POOL_MAX_DATA_PERCENT", "0"),
+    );
+    assert_eq!(code, 9, "above the free-space guard: {doc}");
+    assert_eq!(doc["failed"], serde_json::json!(["pool.data_usage"]));
+    let (doc, code) = json_of(tb.pm().args(["image", "deactivate", "seen"]));
+    assert_eq!(code, 0, "{doc}");
+    tb.destroy();
+}
