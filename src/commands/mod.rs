@@ -4,6 +4,9 @@
 pub mod completions;
 pub mod config;
 pub mod image;
+// net (issue 13)
+pub mod net;
+pub mod play;
 pub mod state;
 pub mod vault;
 // pool/activate (issue 6)
@@ -30,6 +33,10 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Read secrets from a Bitwarden vault through the bw CLI
     Vault(vault::VaultArgs),
+    /// Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)
+    Net(net::NetArgs),
+    /// Run an Ansible playbook, only once the network is up
+    Play(play::PlayArgs),
 }
 
 /// Runs a parsed command.
@@ -41,6 +48,8 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
         Command::Config(args) => config::run(args, ctx),
         Command::Completions(args) => completions::run(args),
         Command::Vault(args) => vault::run(args, ctx),
+        Command::Net(args) => net::run(args, ctx),
+        Command::Play(args) => play::run(args, ctx),
     }
 }
 
@@ -53,6 +62,8 @@ pub fn name(command: &Command) -> String {
         Command::Config(_) => "config show".to_string(),
         Command::Completions(_) => "completions".to_string(),
         Command::Vault(args) => format!("vault {}", args.verb.name()),
+        Command::Net(args) => format!("net {}", args.verb.name()),
+        Command::Play(_) => "play".to_string(),
     }
 }
 
@@ -64,5 +75,8 @@ pub fn is_mutating(command: &Command) -> bool {
         Command::Pool(args) => args.verb.is_mutating(),
         Command::Config(_) | Command::Completions(_) => false,
         Command::Vault(args) => args.verb.is_mutating(),
+        Command::Net(args) => args.verb.is_mutating(),
+        // A playbook changes the hosts it runs on.
+        Command::Play(_) => true,
     }
 }
