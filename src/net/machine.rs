@@ -163,6 +163,8 @@ struct Tally {
     daemon_starts: u32,
     daemon_losses: u32,
     applied_settings: bool,
+    /// A login or `set` of this run stated every wanted setting.
+    settings_in_effect: bool,
     relogin: bool,
     resumed: bool,
     restated: bool,
@@ -226,11 +228,40 @@ impl<'a> Machine<'a> {
                 Ok(up)
             }
             Err(e) => {
+                if let Err(record) = self.remember_pending(&e) {
+                    tracing::warn!(error = format!("{record:#}"), "net_record_failed");
+                }
                 if let Err(record) = self.rec.finish(Err(&e), attempts) {
                     tracing::warn!(error = format!("{record:#}"), "net_record_failed");
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// A login that ends waiting for an admin has given the node every
+    /// wanted setting: recorded, so the run that sees it approved need not
+    /// apply them again.
+    fn remember_pending(&mut self, e: &anyhow::Error) -> Result<()> {
+        let pending = matches!(
+            e.downcast_ref::<PmError>(),
+            Some(PmError::NetNeedsMachineAuth { .. })
+        );
+        if !pending || (self.tally.key_attempts == 0 && !self.tally.resumed) {
+            return Ok(());
+        }
+        match self.ts.status(self.cfg.command_timeout)? {
+            Ok(seen) if seen.node_id.is_some() => {
+                let node = NetNode {
+                    backend_state: Some(seen.backend_state.clone()),
+                    node_id: seen.node_id.clone(),
+                    applied: serde_json::to_value(&self.cfg.wanted).ok(),
+                    updated_at_ms: now_ms(),
+                    ..self.recorded.clone().unwrap_or_default()
+                };
+                self.rec.save_node(&node)
+            }
+            _ => Ok(()),
         }
     }
 
@@ -321,7 +352,18 @@ impl<'a> Machine<'a> {
             }
             Err(f) => return Err(status_failed(&f)),
         };
-        let applied = applied_to(self.recorded.as_ref(), &seen);
+        self.decide(seen)
+    }
+
+    /// The next phase for the node as seen now. Once a login or `set` of
+    /// this run succeeded, the wanted settings are in effect: only what
+    /// status shows is still compared.
+    fn decide(&mut self, seen: Observed) -> Result<Phase> {
+        let applied = if self.tally.settings_in_effect {
+            Some(self.cfg.wanted.clone())
+        } else {
+            applied_to(self.recorded.as_ref(), &seen)
+        };
         Ok(match plan(&seen, &self.cfg.wanted, applied.as_ref()) {
             Plan::InPlace => Phase::Running(seen),
             Plan::ApplySettings(names) if !self.tally.applied_settings => {
@@ -377,6 +419,7 @@ impl<'a> Machine<'a> {
             return Err(status_failed(&failed));
         }
         self.act("apply_settings");
+        self.tally.settings_in_effect = true;
         Ok(Phase::Verify)
     }
 
@@ -392,10 +435,14 @@ impl<'a> Machine<'a> {
         if refresh && let Err(e) = vault.sync() {
             // A rotated key may be on the server only, but a vault that
             // cannot sync still has the copy it had: go on with it.
-            let code = crate::error::classify(&e).code;
+            let why = crate::error::classify(&e);
+            let code = why.code;
             notice(
                 self.quiet,
-                &format!("could not sync the vault ({code}); reading the local copy"),
+                &format!(
+                    "could not sync the vault ({}); reading the local copy",
+                    why.message
+                ),
             );
             self.rec.enter("vault_sync_failed", json!({"code": code}))?;
         }
@@ -444,6 +491,7 @@ impl<'a> Machine<'a> {
                     (true, true) if self.tally.relogin => "relogin",
                     _ => "login",
                 });
+                self.tally.settings_in_effect = true;
                 Ok(Phase::Verify)
             }
             Some(failed) => Ok(Phase::Recover(failed, login, args)),
@@ -594,10 +642,14 @@ impl<'a> Machine<'a> {
                 self.cfg.up_timeout.as_secs()
             ),
         );
-        match self.poll_until(|s| s.backend_state != "NeedsMachineAuth")? {
+        // Approved: the node goes Starting, then Running with an address.
+        let settled = |s: &Observed| {
+            s.connected() || !matches!(s.backend_state.as_str(), "NeedsMachineAuth" | "Starting")
+        };
+        match self.poll_until(settled)? {
             Some(seen) if seen.connected() => {
                 self.act("await_approval");
-                Ok(Phase::Verify)
+                self.decide(seen)
             }
             Some(_) => Ok(Phase::ReadStatus),
             None => Err(self.needs_approval(None)),
@@ -606,7 +658,9 @@ impl<'a> Machine<'a> {
 
     fn verify(&mut self) -> Result<Phase> {
         match self.poll_until(|s| s.connected() || s.backend_state == "NeedsMachineAuth")? {
-            Some(seen) if seen.connected() => Ok(Phase::Running(seen)),
+            // Connected: judge the settings once more (a node that came up
+            // by itself, from an earlier run's login, was never checked).
+            Some(seen) if seen.connected() => self.decide(seen),
             Some(_) if !self.tally.awaited => Ok(Phase::AwaitApproval),
             Some(_) => Err(self.needs_approval(None)),
             None => Err(self.timed_out()),

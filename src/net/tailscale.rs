@@ -31,8 +31,11 @@ pub static TAILSCALED: ToolSpec = ToolSpec {
 };
 
 /// How much longer than `up --timeout` pm waits before it kills `up` and
-/// its process group: the CLI's own timeout should always win.
-const UP_GRACE: Duration = Duration::from_secs(15);
+/// its process group: the CLI's own timeout should win (it says why), but
+/// a CLI that hangs anyway must not hold pm for long.
+fn up_grace(timeout: Duration) -> Duration {
+    (timeout / 2).clamp(Duration::from_secs(2), Duration::from_secs(15))
+}
 
 /// What a `tailscale` message means to pm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -289,7 +292,7 @@ impl Tailscale {
         flags.push(format!("--timeout={}s", timeout.as_secs().max(1)));
         self.cli
             .call(self.args(&["up"], &flags))
-            .timeout(timeout + UP_GRACE)
+            .timeout(timeout + up_grace(timeout))
             .on_line(on_line)
             .run_pty()
     }

@@ -14,6 +14,7 @@ mod generated;
 mod layout;
 mod lock;
 mod net;
+mod play;
 mod readonly;
 mod rootfs;
 mod state;

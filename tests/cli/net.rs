@@ -324,6 +324,35 @@ impl Running {
     }
 }
 
+/// The key is nowhere but in the vault and the test's own control file:
+/// not in any process's argv or environment, not in `outputs` (pm's JSON
+/// and -vv log), the state, the daemon's log, or a leftover key file.
+fn assert_key_nowhere(net: &Net, key: &str, outputs: &[&str]) {
+    assert_eq!(processes_holding(key), Vec::<String>::new());
+    for output in outputs {
+        assert!(!contains(output.as_bytes(), key), "pm's output: {output}");
+    }
+    let state = net.sb.state_path();
+    let wal = PathBuf::from(format!("{}-wal", state.display()));
+    for file in [state, wal, net.daemon_log()] {
+        assert!(!file_holds(&file, key), "{}", file.display());
+    }
+    assert!(
+        net.daemon_log().exists(),
+        "the daemon has its own log beside the state"
+    );
+    let key_files: Vec<_> = std::fs::read_dir(net.session_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("tailscale-authkey")
+        })
+        .collect();
+    assert!(key_files.is_empty(), "the key file was removed");
+}
+
 #[test]
 fn a_fresh_host_joins_with_a_detached_daemon_and_the_key_is_never_exposed() {
     let net = Net::new(AUTHKEY);
@@ -368,32 +397,7 @@ fn a_fresh_host_joins_with_a_detached_daemon_and_the_key_is_never_exposed() {
     assert_eq!(net.logins().len(), 1);
     assert_eq!(net.logins()[0]["key_id"], AUTHKEY_ID);
 
-    // The key: nowhere but in the vault and the test's own control file.
-    assert_eq!(processes_holding(AUTHKEY), Vec::<String>::new());
-    assert!(!contains(log.as_bytes(), AUTHKEY), "the -vv log");
-    assert!(!contains(stdout.as_bytes(), AUTHKEY), "the JSON");
-    let state = net.sb.state_path();
-    for file in [
-        state.clone(),
-        PathBuf::from(format!("{}-wal", state.display())),
-        net.daemon_log(),
-    ] {
-        assert!(!file_holds(&file, AUTHKEY), "{}", file.display());
-    }
-    assert!(
-        net.daemon_log().exists(),
-        "the daemon has its own log beside the state"
-    );
-    let key_files: Vec<_> = std::fs::read_dir(net.session_dir())
-        .unwrap()
-        .flatten()
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with("tailscale-authkey")
-        })
-        .collect();
-    assert!(key_files.is_empty(), "the key file was removed");
+    assert_key_nowhere(&net, AUTHKEY, &[&log, &stdout]);
 
     let (status, code) = net.json(&["net", "status"]);
     assert_eq!(code, 0, "{status}");
@@ -512,7 +516,9 @@ fn an_expired_key_is_read_again_after_rotation_and_the_retry_succeeds() {
     let (history, _) = net.json(&["state", "history", "--command", "net"]);
     assert_eq!(history["entries"][0]["command"], "net up", "{history}");
     assert_eq!(history["entries"][0]["result"], "ok", "{history}");
-    assert!(processes_holding(ROTATED).is_empty() && processes_holding(AUTHKEY).is_empty());
+    for key in [AUTHKEY, ROTATED] {
+        assert_key_nowhere(&net, key, &[&stderr, &doc.to_string()]);
+    }
 }
 
 #[test]
@@ -852,5 +858,46 @@ fn every_setting_pm_net_needs_is_listed_by_config_show() {
         "play.ansible_playbook_path",
     ] {
         assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+}
+
+#[test]
+fn a_tailscale_up_that_ignores_its_timeout_is_killed_with_its_process_group() {
+    let mut net = Net::new(AUTHKEY);
+    // A CLI whose `up` hangs with a child of its own, and writes both pids.
+    let pids = net.sb.path().join("hung-pids");
+    let wrapper = net.sb.path().join("tailscale");
+    let script = format!(
+        "#!/bin/sh\ncase \" $* \" in *\" up \"*) sleep 300 & echo $! >> '{pids}'; echo $$ >> '{pids}'; wait;; esac\nexec '{standin}' \"$@\"\n",
+        pids = pids.display(),
+        standin = standin("tailscale").display()
+    );
+    std::fs::write(&wrapper, script).unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    net.set("PM_NET_TAILSCALE_PATH", &wrapper.display().to_string());
+    net.set("PM_NET_UP_TIMEOUT", "1");
+    let started = Instant::now();
+    let (doc, code) = net.json(&["net", "up"]);
+    assert_eq!((code, error_code(&doc)), (8, "net_timeout"), "{doc}");
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "{:?}",
+        started.elapsed()
+    );
+    let hung: Vec<i32> = std::fs::read_to_string(&pids)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    assert_eq!(hung.len(), 2, "{hung:?}");
+    for pid in hung {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest.trim_start().chars().next());
+        assert!(
+            matches!(state, None | Some(Some('Z'))),
+            "pid {pid} outlived pm's deadline: {stat}"
+        );
     }
 }
