@@ -249,7 +249,7 @@ keys! {
         "the field of that item holding the key (password, notes, or a custom field)";
     NET_HOSTNAME: Str = "net.hostname", env "PM_NET_HOSTNAME",
         default |_| Value::Str(String::new()),
-        "the node's name in the tailnet; empty = the OS hostname";
+        "the node's name in the tailnet; empty = left as it is (a new node takes the OS hostname)";
     NET_TAGS: Str = "net.tags", env "PM_NET_TAGS",
         default |_| Value::Str(String::new()),
         "tags the node advertises, comma-separated (tag:ci,tag:gpu); changing them logs in again";
@@ -267,7 +267,7 @@ keys! {
         "run the Tailscale SSH server on the node";
     NET_OPERATOR: Str = "net.operator", env "PM_NET_OPERATOR",
         default |_| Value::Str(String::new()),
-        "a local user allowed to operate tailscaled without root; empty = none";
+        "a local user allowed to operate tailscaled without root; empty = left as it is";
     NET_UP_TIMEOUT: Int = "net.up_timeout", env "PM_NET_UP_TIMEOUT",
         default |_| Value::Int(60),
         "seconds one login (tailscale up --timeout) or a wait for Running may take";

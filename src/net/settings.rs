@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 /// What the config asks of the node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Wanted {
-    /// Empty: the OS hostname (tailscale's default).
+    /// Empty: not managed (a fresh node takes the OS hostname).
     pub hostname: String,
     /// Normalised: `tag:` prefixed, sorted, without duplicates.
     pub tags: Vec<String>,
@@ -30,6 +30,8 @@ pub struct Wanted {
     pub accept_routes: bool,
     pub accept_dns: bool,
     pub ssh: bool,
+    /// Empty: not managed. (Stating `--operator=` would drop an operator
+    /// set by hand, which tailscale itself keeps for its own user.)
     pub operator: String,
 }
 
@@ -60,15 +62,22 @@ impl Wanted {
         }
     }
 
-    /// The settable flags, for `tailscale set` and every `up`.
+    /// The settable flags, for `tailscale set` and every `up`. An empty
+    /// hostname or operator is left to the node (and restated from
+    /// tailscale's own list when `up` wants it).
     pub fn set_flags(&self) -> Vec<String> {
-        vec![
-            format!("--hostname={}", self.hostname),
+        let mut flags = vec![
             format!("--accept-routes={}", self.accept_routes),
             format!("--accept-dns={}", self.accept_dns),
             format!("--ssh={}", self.ssh),
-            format!("--operator={}", self.operator),
-        ]
+        ];
+        if !self.hostname.is_empty() {
+            flags.push(format!("--hostname={}", self.hostname));
+        }
+        if !self.operator.is_empty() {
+            flags.push(format!("--operator={}", self.operator));
+        }
+        flags
     }
 
     /// Every managed setting, for `tailscale up`.
@@ -143,15 +152,16 @@ pub fn drift(wanted: &Wanted, seen: &Observed, applied: Option<&Wanted>) -> Drif
     }
     match applied {
         Some(applied) => {
+            let managed = |w: &str, a: &str| !w.is_empty() && w != a;
             let changed = [
-                ("hostname", applied.hostname != wanted.hostname),
+                ("hostname", managed(&wanted.hostname, &applied.hostname)),
                 (
                     "accept_routes",
                     applied.accept_routes != wanted.accept_routes,
                 ),
                 ("accept_dns", applied.accept_dns != wanted.accept_dns),
                 ("ssh", applied.ssh != wanted.ssh),
-                ("operator", applied.operator != wanted.operator),
+                ("operator", managed(&wanted.operator, &applied.operator)),
             ];
             for (name, differs) in changed {
                 if differs && !settable.contains(&name) {
@@ -308,7 +318,9 @@ mod tests {
 
     #[test]
     fn every_up_states_every_managed_setting() {
-        let flags = wanted().up_flags();
+        let mut w = wanted();
+        w.operator = "ops".to_string();
+        let flags = w.up_flags();
         for name in [
             "login-server",
             "advertise-tags",
@@ -323,6 +335,15 @@ mod tests {
                 "{name}"
             );
         }
+        // Empty: left to the node.
+        w.operator = String::new();
+        w.hostname = String::new();
+        let flags = w.up_flags();
+        assert!(
+            !flags
+                .iter()
+                .any(|f| f.starts_with("--operator") || f.starts_with("--hostname"))
+        );
     }
 
     #[test]
