@@ -243,10 +243,9 @@ impl<'a> Machine<'a> {
     /// wanted setting: recorded, so the run that sees it approved need not
     /// apply them again.
     fn remember_pending(&mut self, e: &anyhow::Error) -> Result<()> {
-        let pending = matches!(
-            e.downcast_ref::<PmError>(),
-            Some(PmError::NetNeedsMachineAuth { .. })
-        );
+        let pending = e
+            .chain()
+            .any(|c| matches!(c.downcast_ref(), Some(PmError::NetNeedsMachineAuth { .. })));
         if !pending || (self.tally.key_attempts == 0 && !self.tally.resumed) {
             return Ok(());
         }
@@ -460,10 +459,10 @@ impl<'a> Machine<'a> {
     }
 
     fn login(&mut self, login: Login) -> Result<Phase> {
-        let mut flags = self.cfg.wanted.up_flags();
-        flags.extend(self.restated.iter().cloned());
+        let mut args = self.cfg.wanted.up_flags();
+        args.extend(self.restated.iter().cloned());
         if login.force_reauth {
-            flags.push("--force-reauth".to_string());
+            args.push("--force-reauth".to_string());
         }
         let keyfile = match (&self.key, login.with_key) {
             (Some(key), true) => Some(KeyFile::write(&self.cfg.key_dir, key)?),
@@ -474,7 +473,6 @@ impl<'a> Machine<'a> {
         } else {
             self.tally.resumed = true;
         }
-        let mut args = flags.clone();
         args.extend(keyfile.as_ref().map(KeyFile::flag));
         let run = self.up(&args);
         // The key file goes as soon as `up` is done with it, whatever happened.
@@ -776,12 +774,13 @@ fn is_daemon_gone(failed: &Failure) -> bool {
 /// A status or set call tailscale refused, in pm's words.
 pub(super) fn status_failed(failed: &Failure) -> anyhow::Error {
     match failed.cause {
-        Some(Cause::AccessDenied) => PmError::NetDaemonFailed {
-            reason: format!(
-                "tailscaled refused pm: {} (run pm as root, or set net.operator once as root)",
-                failed.line
+        Some(Cause::AccessDenied) => PmError::ToolFailed {
+            tool: "tailscale".to_string(),
+            message: format!(
+                "tailscaled refused pm ({}): run pm as root, or make its user the operator once \
+                 (`sudo tailscale set --operator=$USER`, or net.operator)",
+                redact(&failed.line)
             ),
-            log: std::path::PathBuf::new(),
         }
         .into(),
         _ => PmError::ToolFailed {
