@@ -690,12 +690,20 @@ impl<'a> Machine<'a> {
     }
 
     /// The timeout error, with what the daemon says about its health.
+    /// A node found waiting for an admin at that point is that error
+    /// instead (`up` may time out before it printed the approval URL).
     fn timed_out(&self) -> anyhow::Error {
         let seen = self
             .ts
             .status(self.cfg.command_timeout)
             .ok()
             .and_then(Result::ok);
+        if seen
+            .as_ref()
+            .is_some_and(|s| s.backend_state == "NeedsMachineAuth")
+        {
+            return self.needs_approval(None);
+        }
         PmError::NetTimeout {
             secs: self.cfg.up_timeout.as_secs(),
             backend_state: seen.as_ref().map(|s| s.backend_state.clone()),

@@ -629,17 +629,17 @@ fn a_daemon_that_dies_during_the_login_is_restarted_once_then_reported() {
 fn an_unreachable_control_server_times_out_with_the_transient_code() {
     let mut net = Net::new(AUTHKEY);
     net.control(json!({"keys": [{"key": AUTHKEY, "id": AUTHKEY_ID}], "reachable": false}));
-    net.set("PM_NET_UP_TIMEOUT", "2");
+    net.set("PM_NET_UP_TIMEOUT", "3");
     let started = Instant::now();
     let (doc, code) = net.json(&["net", "up"]);
     assert_eq!((code, error_code(&doc)), (8, "net_timeout"), "{doc}");
     let message = doc["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("within 2 s") && message.contains("fetch control key"),
+        message.contains("within 3 s") && message.contains("fetch control key"),
         "{doc}"
     );
     assert_eq!(doc["error"]["backend_state"], "NeedsLogin", "{doc}");
-    // `up` alone would have blocked forever: 2 s of --timeout, a bw read,
+    // `up` alone would have blocked forever: 3 s of --timeout, a bw read,
     // and no more.
     assert!(
         started.elapsed() < Duration::from_secs(40),
@@ -670,7 +670,7 @@ fn a_machine_waiting_for_approval_is_a_precondition_until_an_admin_approves() {
     net.control(
         json!({"keys": [{"key": AUTHKEY, "id": AUTHKEY_ID}], "machine_auth_required": true}),
     );
-    net.set("PM_NET_UP_TIMEOUT", "2");
+    net.set("PM_NET_UP_TIMEOUT", "3");
     let (doc, code) = net.json(&["net", "up"]);
     assert_eq!(
         (code, error_code(&doc)),
