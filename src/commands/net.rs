@@ -90,11 +90,12 @@ impl Render for NetUp {
             (true, false) => "dry run: the node is up as wanted; nothing would change".to_string(),
             (true, true) => format!("dry run: would {}", self.actions.join(", ")),
             (false, false) => format!("tailnet: already up as {node}"),
-            (false, true) => format!(
+            (false, true) if self.attempts > 0 => format!(
                 "tailnet: up as {node}; did {} ({} login attempt(s) with a key)",
                 self.actions.join(", "),
                 self.attempts
             ),
+            (false, true) => format!("tailnet: up as {node}; did {}", self.actions.join(", ")),
         }
     }
 }
