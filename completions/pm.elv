@@ -42,6 +42,8 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand doctor 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
             cand report 'The inspection and the state''s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
             cand logs 'Support bundles: pm''s logs, the state and the inspection, secrets redacted'
+            cand net 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)'
+            cand play 'Run an Ansible playbook, only once the network is up'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;image'= {
@@ -765,6 +767,145 @@ set edit:completion:arg-completer[pm] = {|@words|
         }
         &'pm;logs;help;help'= {
         }
+        &'pm;net'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand up 'Join the tailnet: start tailscaled if none answers, log in with the auth key from the vault (read again when rejected), apply the settings'
+            cand status 'Show the node''s state, addresses and health, the daemon, and the last recorded run (read-only)'
+            cand wait 'Wait until the node is Running with a Tailscale IP; exit 9 when the timeout passes first'
+            cand down 'Disconnect from the tailnet, keeping the node''s login (tailscale down)'
+            cand leave 'Log the node out of the tailnet (tailscale logout): an ephemeral node is removed at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;net;up'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --dry-run 'Change nothing; report what a run would change'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;net;status'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;net;wait'= {
+            cand --timeout 'Seconds to wait'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;net;down'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --dry-run 'Change nothing; report what a run would change'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;net;leave'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --dry-run 'Change nothing; report what a run would change'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;net;help'= {
+            cand up 'Join the tailnet: start tailscaled if none answers, log in with the auth key from the vault (read again when rejected), apply the settings'
+            cand status 'Show the node''s state, addresses and health, the daemon, and the last recorded run (read-only)'
+            cand wait 'Wait until the node is Running with a Tailscale IP; exit 9 when the timeout passes first'
+            cand down 'Disconnect from the tailnet, keeping the node''s login (tailscale down)'
+            cand leave 'Log the node out of the tailnet (tailscale logout): an ephemeral node is removed at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;net;help;up'= {
+        }
+        &'pm;net;help;status'= {
+        }
+        &'pm;net;help;wait'= {
+        }
+        &'pm;net;help;down'= {
+        }
+        &'pm;net;help;leave'= {
+        }
+        &'pm;net;help;help'= {
+        }
+        &'pm;play'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --dry-run 'Run in ansible''s check mode (--check): report, change nothing'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'pm;help'= {
             cand image 'Fetch, validate and activate root-filesystem images'
             cand pool 'The device-mapper thin pool that activations live on'
@@ -776,6 +917,8 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand doctor 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
             cand report 'The inspection and the state''s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
             cand logs 'Support bundles: pm''s logs, the state and the inspection, secrets redacted'
+            cand net 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)'
+            cand play 'Run an Ansible playbook, only once the network is up'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;help;image'= {
@@ -866,6 +1009,25 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand collect 'Write a tar.gz support bundle: pm''s and tailscaled''s logs, a state dump, inspect, doctor, config; secrets redacted'
         }
         &'pm;help;logs;collect'= {
+        }
+        &'pm;help;net'= {
+            cand up 'Join the tailnet: start tailscaled if none answers, log in with the auth key from the vault (read again when rejected), apply the settings'
+            cand status 'Show the node''s state, addresses and health, the daemon, and the last recorded run (read-only)'
+            cand wait 'Wait until the node is Running with a Tailscale IP; exit 9 when the timeout passes first'
+            cand down 'Disconnect from the tailnet, keeping the node''s login (tailscale down)'
+            cand leave 'Log the node out of the tailnet (tailscale logout): an ephemeral node is removed at once'
+        }
+        &'pm;help;net;up'= {
+        }
+        &'pm;help;net;status'= {
+        }
+        &'pm;help;net;wait'= {
+        }
+        &'pm;help;net;down'= {
+        }
+        &'pm;help;net;leave'= {
+        }
+        &'pm;help;play'= {
         }
         &'pm;help;help'= {
         }

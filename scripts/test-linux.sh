@@ -99,6 +99,25 @@ if [ -z "${PM_SKIP_INSTALL:-}" ]; then
   install_bw
 fi
 
+# net (issue 13): `pm play` runs the real ansible-core, pinned to the
+# series that still installs on Debian 12's Python 3.11 (2.20+ need 3.12).
+ansible_series=2.19
+install_ansible() {
+  # The physical path: the venv's scripts name their interpreter by it, and
+  # .tools may be a symlink shared by several checkouts.
+  local venv
+  venv="$(cd "$tools" && pwd -P)/venv-ansible"
+  "$venv/bin/ansible-playbook" --version 2>/dev/null | grep -q "^ansible-playbook \[core $ansible_series\." &&
+    return 0
+  log "pip install ansible-core==$ansible_series.* into .tools/venv-ansible"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --no-cache-dir "ansible-core==$ansible_series.*"
+}
+if [ -z "${PM_SKIP_INSTALL:-}" ]; then
+  install_ansible
+fi
+
 # Tools installed into the repo, found by the tests through PATH.
 export PATH="$tools/bin:$tools/node/node_modules/.bin:$PATH"
 

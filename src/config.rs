@@ -256,16 +256,73 @@ keys! {
     LOGS_ITEM_TIMEOUT: Int = "logs.item_timeout", env "PM_LOGS_ITEM_TIMEOUT",
         default |_| Value::Int(30),
         "seconds one item of a support bundle may take to read before it is left out (the manifest says so)";
-    // Read by `pm inspect` for the network section; `pm net` owns them.
+    // net (issue 13): Tailscale through its CLI and daemon, the auth key from the vault.
     NET_TAILSCALE_PATH: Str = "net.tailscale_path", env "PM_NET_TAILSCALE_PATH",
         default |_| Value::Str("tailscale".to_string()),
         "the tailscale CLI: a path, or a name looked up in PATH";
     NET_TAILSCALED_PATH: Str = "net.tailscaled_path", env "PM_NET_TAILSCALED_PATH",
         default |_| Value::Str("tailscaled".to_string()),
-        "the tailscaled daemon: a path, or a name looked up in PATH";
+        "the tailscaled daemon `pm net up` starts when none answers: a path, or a name in PATH";
     NET_SOCKET: Str = "net.socket", env "PM_NET_SOCKET",
+        default |_| Value::Str("/var/run/tailscale/tailscaled.sock".to_string()),
+        "tailscaled's LocalAPI socket (tailscale --socket, tailscaled --socket)";
+    NET_STATEDIR: Str = "net.statedir", env "PM_NET_STATEDIR",
+        default |_| Value::Str("/var/lib/tailscale".to_string()),
+        "tailscaled --statedir: where the daemon keeps the node's keys and settings";
+    NET_TUN: Str = "net.tun", env "PM_NET_TUN",
         default |_| Value::Str(String::new()),
-        "tailscaled's socket; empty = tailscale's default (/var/run/tailscale/tailscaled.sock)";
+        "tailscaled --tun: empty = its default TUN device; userspace-networking needs no root or /dev/net/tun";
+    NET_AUTH_KEY_ITEM: Str = "net.auth_key_item", env "PM_NET_AUTH_KEY_ITEM",
+        default |_| Value::Str("tailscale-authkey".to_string()),
+        "the vault item (exact name or id) holding the Tailscale auth key";
+    NET_AUTH_KEY_FIELD: Str = "net.auth_key_field", env "PM_NET_AUTH_KEY_FIELD",
+        default |_| Value::Str("password".to_string()),
+        "the field of that item holding the key (password, notes, or a custom field)";
+    NET_HOSTNAME: Str = "net.hostname", env "PM_NET_HOSTNAME",
+        default |_| Value::Str(String::new()),
+        "the node's name in the tailnet; empty = left as it is (a new node takes the OS hostname)";
+    NET_TAGS: Str = "net.tags", env "PM_NET_TAGS",
+        default |_| Value::Str(String::new()),
+        "tags the node advertises, comma-separated (tag:ci,tag:gpu); changing them logs in again";
+    NET_LOGIN_SERVER: Str = "net.login_server", env "PM_NET_LOGIN_SERVER",
+        default |_| Value::Str("https://controlplane.tailscale.com".to_string()),
+        "the coordination server (tailscale up --login-server); changing it logs in again";
+    NET_ACCEPT_ROUTES: Bool = "net.accept_routes", env "PM_NET_ACCEPT_ROUTES",
+        default |_| Value::Bool(false),
+        "accept subnet routes other nodes advertise";
+    NET_ACCEPT_DNS: Bool = "net.accept_dns", env "PM_NET_ACCEPT_DNS",
+        default |_| Value::Bool(true),
+        "use the tailnet's DNS settings (MagicDNS)";
+    NET_SSH: Bool = "net.ssh", env "PM_NET_SSH",
+        default |_| Value::Bool(false),
+        "run the Tailscale SSH server on the node";
+    NET_OPERATOR: Str = "net.operator", env "PM_NET_OPERATOR",
+        default |_| Value::Str(String::new()),
+        "a local user allowed to operate tailscaled without root; empty = left as it is";
+    NET_UP_TIMEOUT: Int = "net.up_timeout", env "PM_NET_UP_TIMEOUT",
+        default |_| Value::Int(60),
+        "seconds one login (tailscale up --timeout) or a wait for Running may take";
+    NET_DAEMON_TIMEOUT: Int = "net.daemon_timeout", env "PM_NET_DAEMON_TIMEOUT",
+        default |_| Value::Int(15),
+        "seconds to wait for a tailscaled pm started to answer on its socket";
+    NET_COMMAND_TIMEOUT: Int = "net.command_timeout", env "PM_NET_COMMAND_TIMEOUT",
+        default |_| Value::Int(15),
+        "seconds any other tailscale call (status, set, down, logout) may take before it is killed";
+    NET_LOGIN_ATTEMPTS: Int = "net.login_attempts", env "PM_NET_LOGIN_ATTEMPTS",
+        default |_| Value::Int(3),
+        "logins tried with a key the server rejects (read from the vault again each time) before giving up";
+    NET_RETRY_DELAY_MS: Int = "net.retry_delay_ms", env "PM_NET_RETRY_DELAY_MS",
+        default |_| Value::Int(2000),
+        "milliseconds before the first retry of a login; doubles each time (with jitter), at most 30 s";
+    NET_KEY_DIR: Str = "net.key_dir", env "PM_NET_KEY_DIR",
+        default |env| Value::Str(env.runtime_dir().display().to_string()),
+        "owner-only directory of the short-lived 0600 auth key file `tailscale up` reads";
+    PLAY_ANSIBLE_PLAYBOOK_PATH: Str = "play.ansible_playbook_path", env "PM_PLAY_ANSIBLE_PLAYBOOK_PATH",
+        default |_| Value::Str("ansible-playbook".to_string()),
+        "ansible-playbook for `pm play`: a path, or a name looked up in PATH";
+    PLAY_TIMEOUT: Int = "play.timeout", env "PM_PLAY_TIMEOUT",
+        default |_| Value::Int(3600),
+        "seconds a playbook may run before pm kills ansible-playbook and its workers";
 }
 
 /// A resolved value.

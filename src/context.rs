@@ -85,6 +85,12 @@ impl Context {
         self.wait_for_lock(&self.paths.pool_lock(), "the pool lock")
     }
 
+    /// Takes the network lock, held for the whole of `pm net up|down|leave`
+    /// (a login may take a minute); independent of the state and pool locks.
+    pub fn net_lock(&self) -> Result<LockGuard> {
+        self.wait_for_lock(&self.paths.net_lock(), "the network lock")
+    }
+
     fn wait_for_lock(&self, path: &Path, what: &'static str) -> Result<LockGuard> {
         let me = Holder::this_process(&format!("pm {}", self.command));
         let timeout = Duration::from_secs(self.config.int(key::LOCK_TIMEOUT).max(0) as u64);

@@ -37,6 +37,9 @@ pub enum ExitCode {
     Transient = 8,
     /// A precondition is not met (network not up, no pool, image in use).
     Precondition = 9,
+    /// `pm play`: ansible-playbook ran and reported failure (its own code,
+    /// 1-250, collides with this table, so it is in `ansible_rc` instead).
+    PlaybookFailed = 10,
 }
 
 /// The table printed in `pm --help` and mirrored in the README.
@@ -52,6 +55,7 @@ Exit codes:
   7  external tool missing or unavailable
   8  transient failure after retries (try again later)
   9  precondition not met
+  10 the playbook ran and failed (pm play; ansible-playbook's code is in ansible_rc)
 pm doctor: 0 no check failed (warnings allowed), 9 a check failed, 1 doctor could not run";
 
 /// Every failure pm reports on purpose. Anything else is `internal`.
@@ -252,6 +256,62 @@ pub enum PmError {
     // check failed" (exit 9) so cron and monitoring can tell them apart.
     #[error("pm doctor could not run: {reason}")]
     DoctorCouldNotRun { reason: String },
+
+    // net (issue 13): Tailscale, as pm net makes sense of it.
+    #[error(
+        "the coordination server rejected the auth key from vault item `{item}` ({attempts} attempt(s)): {server}"
+    )]
+    NetAuthFailed {
+        item: String,
+        field: String,
+        attempts: u32,
+        server: String,
+    },
+
+    #[error("this machine is waiting for approval by a tailnet admin")]
+    NetNeedsMachineAuth { admin_url: String },
+
+    #[error("the network is not up: {reason}")]
+    NetNotRunning {
+        backend_state: Option<String>,
+        reason: String,
+    },
+
+    #[error("the coordination server refused the login ({attempts} attempt(s)): {server}")]
+    NetBackendError { attempts: u32, server: String },
+
+    #[error(
+        "tailscale did not reach the Running state within {secs} s{}",
+        health_suffix(health)
+    )]
+    NetTimeout {
+        secs: u64,
+        backend_state: Option<String>,
+        health: Vec<String>,
+    },
+
+    #[error("tailscaled could not be started: {reason}")]
+    NetDaemonFailed { reason: String, log: PathBuf },
+
+    #[error("something else already listens on {socket} and does not answer as tailscaled")]
+    NetSocketBusy { socket: PathBuf, log: PathBuf },
+
+    #[error("`tailscale up` requires settings pm does not manage to be restated: {}", flags.join(" "))]
+    NetSettingsConflict { flags: Vec<String> },
+
+    // play: ansible-playbook gated on the network.
+    #[error(
+        "playbook {playbook} failed (ansible-playbook exit code {rc}){}",
+        summary_suffix(summary)
+    )]
+    PlayFailed {
+        playbook: String,
+        rc: i32,
+        /// One line per host, `host: ok=1 changed=0 ...`, for people.
+        summary: String,
+        /// The per-host recap from the callback plugin, for `--json`.
+        recap: Value,
+    },
 }
 
 impl PmError {
@@ -322,6 +382,15 @@ impl PmError {
             PmError::ObjectChanged { .. } => "object_changed",
             PmError::FetchUnsupported { .. } => "fetch_unsupported",
             PmError::ImageInUse { .. } => "image_in_use",
+            PmError::NetAuthFailed { .. } => "net_auth_failed",
+            PmError::NetNeedsMachineAuth { .. } => "net_needs_machine_auth",
+            PmError::NetNotRunning { .. } => "net_not_running",
+            PmError::NetBackendError { .. } => "net_backend_error",
+            PmError::NetTimeout { .. } => "net_timeout",
+            PmError::NetDaemonFailed { .. } => "net_daemon_failed",
+            PmError::NetSocketBusy { .. } => "net_socket_busy",
+            PmError::NetSettingsConflict { .. } => "net_settings_conflict",
+            PmError::PlayFailed { .. } => "play_failed",
         }
     }
 
@@ -367,6 +436,15 @@ impl PmError {
             PmError::FetchDenied { .. } => ExitCode::Auth,
             PmError::ImageInUse { .. } => ExitCode::Precondition,
             PmError::FetchTransient { .. } | PmError::ObjectChanged { .. } => ExitCode::Transient,
+            PmError::NetAuthFailed { .. } => ExitCode::Auth,
+            PmError::NetNeedsMachineAuth { .. }
+            | PmError::NetNotRunning { .. }
+            | PmError::NetSettingsConflict { .. } => ExitCode::Precondition,
+            PmError::NetBackendError { .. } | PmError::NetTimeout { .. } => ExitCode::Transient,
+            PmError::NetDaemonFailed { .. } | PmError::NetSocketBusy { .. } => {
+                ExitCode::ToolUnavailable
+            }
+            PmError::PlayFailed { .. } => ExitCode::PlaybookFailed,
         }
     }
 
@@ -531,6 +609,42 @@ impl PmError {
                 "no check was judged; fix the cause (often --textfile-dir) and run pm doctor again"
                     .to_string(),
             ),
+            PmError::NetAuthFailed { item, field, .. } => Some(format!(
+                "put a valid, unexpired auth key into the {field} of vault item `{item}` \
+                 (net.auth_key_item; Tailscale admin console, Settings, Keys; a one-off key works once); \
+                 pm syncs the vault and reads the key again before every attempt"
+            )),
+            PmError::NetNeedsMachineAuth { admin_url } => Some(format!(
+                "approve this machine at {admin_url}, or use a pre-authorized auth key; then run `pm net up` again"
+            )),
+            PmError::NetNotRunning { .. } => Some(
+                "run `pm net up`, or wait for it with `pm net wait --timeout SECS`; `pm net status` shows why"
+                    .to_string(),
+            ),
+            PmError::NetBackendError { .. } => Some(
+                "the server refused for a reason other than the key; try again later, and check net.tags and net.login_server if it persists"
+                    .to_string(),
+            ),
+            PmError::NetTimeout { .. } => Some(
+                "check that this host reaches the coordination server (net.login_server); `pm net status` shows tailscaled's health; raise net.up_timeout on a slow link"
+                    .to_string(),
+            ),
+            PmError::NetDaemonFailed { log, .. } => Some(format!(
+                "tailscaled's own words are in {}; check net.tun (userspace-networking needs neither root nor /dev/net/tun) and net.statedir",
+                log.display()
+            )),
+            PmError::NetSocketBusy { socket, .. } => Some(format!(
+                "stop the process listening on {}, or point net.socket at another path",
+                socket.display()
+            )),
+            PmError::NetSettingsConflict { .. } => Some(
+                "a setting pm does not manage was changed by hand and tailscale will not keep it; undo it with `tailscale set`, or run `tailscale up --reset` once"
+                    .to_string(),
+            ),
+            PmError::PlayFailed { .. } => Some(
+                "ansible-playbook's own output is above on stderr; with --json the per-host recap is in error.recap"
+                    .to_string(),
+            ),
         }
     }
 
@@ -580,6 +694,35 @@ impl PmError {
                 from,
                 ..
             } => json!({"expected": expected, "actual": actual, "checked_against": from}),
+            PmError::NetAuthFailed {
+                item,
+                field,
+                attempts,
+                server,
+            } => {
+                json!({"item": item, "field": field, "attempts": attempts, "server_message": server})
+            }
+            PmError::NetNeedsMachineAuth { admin_url } => json!({"admin_url": admin_url}),
+            PmError::NetNotRunning { backend_state, .. } => {
+                json!({"backend_state": backend_state})
+            }
+            PmError::NetBackendError { attempts, server } => {
+                json!({"attempts": attempts, "server_message": server})
+            }
+            PmError::NetTimeout {
+                secs,
+                backend_state,
+                health,
+            } => json!({"timeout_secs": secs, "backend_state": backend_state, "health": health}),
+            PmError::NetDaemonFailed { log, .. } => json!({"log": log}),
+            PmError::NetSocketBusy { socket, log } => json!({"socket": socket, "log": log}),
+            PmError::NetSettingsConflict { flags } => json!({"flags": flags}),
+            PmError::PlayFailed {
+                playbook,
+                rc,
+                recap,
+                ..
+            } => json!({"playbook": playbook, "ansible_rc": rc, "recap": recap}),
             _ => json!({}),
         };
         match value {
@@ -602,6 +745,24 @@ fn rejection_message(violations: &[crate::image::validate::Violation]) -> String
         text.push_str(&v.line());
     }
     text
+}
+
+/// `: health line; health line` after a timeout, when tailscaled said why.
+fn health_suffix(health: &[String]) -> String {
+    if health.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", health.join("; "))
+    }
+}
+
+/// The per-host recap after a failed playbook, one host a line.
+fn summary_suffix(summary: &str) -> String {
+    if summary.is_empty() {
+        String::new()
+    } else {
+        format!("\n  {}", summary.replace('\n', "\n  "))
+    }
 }
 
 /// The code, exit code, message, hint and details of any error, typed or not.

@@ -47,6 +47,17 @@ impl StatePaths {
         sidecar(&self.state, ".pool.lock")
     }
 
+    /// `<state>.net.lock`: the network lock, held for a whole `pm net
+    /// up|down|leave` (a login can take a minute and must not run twice).
+    pub fn net_lock(&self) -> PathBuf {
+        sidecar(&self.state, ".net.lock")
+    }
+
+    /// `tailscaled.log`: stdout and stderr of a tailscaled pm started.
+    pub fn tailscaled_log(&self) -> PathBuf {
+        self.dir().join("tailscaled.log")
+    }
+
     /// `<state>-wal`: SQLite's write-ahead log.
     pub fn wal(&self) -> PathBuf {
         sidecar(&self.state, "-wal")
@@ -111,6 +122,8 @@ mod tests {
         let p = StatePaths::new(Path::new("/var/lib/pm/state.db"));
         assert_eq!(p.state_lock(), Path::new("/var/lib/pm/state.db.lock"));
         assert_eq!(p.pool_lock(), Path::new("/var/lib/pm/state.db.pool.lock"));
+        assert_eq!(p.net_lock(), Path::new("/var/lib/pm/state.db.net.lock"));
+        assert_eq!(p.tailscaled_log(), Path::new("/var/lib/pm/tailscaled.log"));
         assert_eq!(p.blob("ab"), Path::new("/var/lib/pm/images/sha256/ab"));
         assert_eq!(p.volumes(), Path::new("/var/lib/pm/volumes"));
         assert_eq!(StatePaths::new(Path::new("s.db")).dir(), Path::new("."));

@@ -4,6 +4,9 @@
 pub mod completions;
 pub mod config;
 pub mod image;
+// net (issue 13)
+pub mod net;
+pub mod play;
 pub mod state;
 pub mod vault;
 // pool/activate (issue 6)
@@ -43,6 +46,10 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Support bundles: pm's logs, the state and the inspection, secrets redacted
     Logs(logs::LogsArgs),
+    /// Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)
+    Net(net::NetArgs),
+    /// Run an Ansible playbook, only once the network is up
+    Play(play::PlayArgs),
 }
 
 /// Runs a parsed command.
@@ -58,6 +65,8 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
         Command::Doctor(args) => doctor::run(args, ctx),
         Command::Report(args) => report::run(args, ctx),
         Command::Logs(args) => logs::run(args, ctx),
+        Command::Net(args) => net::run(args, ctx),
+        Command::Play(args) => play::run(args, ctx),
     }
 }
 
@@ -74,6 +83,8 @@ pub fn name(command: &Command) -> String {
         Command::Doctor(_) => "doctor".to_string(),
         Command::Report(args) => args.name().to_string(),
         Command::Logs(args) => format!("logs {}", args.verb.name()),
+        Command::Net(args) => format!("net {}", args.verb.name()),
+        Command::Play(_) => "play".to_string(),
     }
 }
 
@@ -88,5 +99,8 @@ pub fn is_mutating(command: &Command) -> bool {
         // They change no state: `logs collect`, `report -o` and `doctor
         // --textfile-dir` write only the output file they are given.
         Command::Inspect(_) | Command::Doctor(_) | Command::Report(_) | Command::Logs(_) => false,
+        Command::Net(args) => args.verb.is_mutating(),
+        // A playbook changes the hosts it runs on.
+        Command::Play(_) => true,
     }
 }

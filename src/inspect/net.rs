@@ -1,9 +1,8 @@
-//! The network section: the hook `pm net` fills. Today it reads what the
-//! daemon says (`tailscale status --json`, a read-only question through the
-//! tool driver); `pm net` adds what it records in the state (last
-//! successful up, attempts) in [`probe`], the log files the support bundle
-//! takes in [`log_files`], and any file holding a secret it wrote in
-//! [`secret_files`]. Every other part of the inspection stays as it is.
+//! The network section: what the daemon says (`tailscale status --json`, a
+//! read-only question through the tool driver) and what `pm net` recorded
+//! in the state (the last successful up, its attempts, the daemon it
+//! started); the log files the support bundle takes in [`log_files`], and
+//! any file holding a secret `pm net` wrote in [`secret_files`].
 
 use super::Probes;
 use super::tools::{self, TAILSCALE_STATUS};
@@ -32,6 +31,11 @@ pub struct NetworkFacts {
     /// tailscale's own health messages.
     pub health: Vec<String>,
     pub version: Option<String>,
+    /// When `pm net up` last left the node Running (from the state).
+    pub last_up: Option<String>,
+    pub last_up_attempts: Option<u32>,
+    /// The daemon `pm net` started, if it recorded one.
+    pub daemon_pid: Option<u32>,
     pub problem: Option<String>,
 }
 
@@ -46,6 +50,17 @@ fn global_args(config: &Config) -> Vec<String> {
 }
 
 pub fn probe(p: &Probes) -> NetworkFacts {
+    let mut facts = ask_tailscale(p);
+    if let Ok(Some(node)) = p.state().map(|db| db.net_node().ok().flatten()) {
+        facts.last_up = node.last_up_at_ms.map(crate::state::format_ms);
+        facts.last_up_attempts = node.last_up_attempts;
+        facts.daemon_pid = node.daemon_pid;
+    }
+    facts
+}
+
+/// What the daemon says, through `tailscale status --json`.
+fn ask_tailscale(p: &Probes) -> NetworkFacts {
     let config = p.config;
     let program = config.string(key::NET_TAILSCALE_PATH);
     let tool = match Tool::locate(&tools::TAILSCALE, program, &config.env.vars) {
@@ -115,7 +130,7 @@ fn read_status(facts: &mut NetworkFacts, doc: &Value) {
 pub fn log_files(config: &Config) -> Vec<(String, PathBuf)> {
     vec![(
         "tailscaled.log".to_string(),
-        config.paths().dir().join("tailscaled.log"),
+        config.paths().tailscaled_log(),
     )]
 }
 

@@ -163,6 +163,45 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (session, key)
     ) WITHOUT ROWID;
     "#,
+    // 7: pm net (issue 13). `net_node` is what pm last saw of the tailnet
+    // node and what it applied to it (one row); `net_runs` and
+    // `net_events` record every `net up|down|leave` and each state of its
+    // state machine, the newest runs only (see state::net).
+    r#"
+    CREATE TABLE net_node (
+        id                INTEGER PRIMARY KEY CHECK (id = 1),
+        backend_state     TEXT,                -- BackendState last observed
+        ips               TEXT NOT NULL DEFAULT '[]', -- JSON array of Tailscale IPs
+        hostname          TEXT,
+        dns_name          TEXT,
+        node_id           TEXT,                -- Self.ID: `applied` is about this node
+        applied           TEXT,                -- JSON: the settings pm last applied with success
+        daemon_pid        INTEGER,             -- the tailscaled pm last started
+        daemon_started_at INTEGER,
+        last_up_at        INTEGER,             -- the last `net up` that ended Running
+        last_up_attempts  INTEGER,             -- its logins with a key
+        updated_at        INTEGER NOT NULL
+    );
+    CREATE TABLE net_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        command     TEXT    NOT NULL,          -- 'net up', 'net down', 'net leave'
+        pid         INTEGER NOT NULL,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER,                   -- NULL: still running, or pm died
+        result      TEXT CHECK (result IN ('ok', 'error')),
+        error_code  TEXT,
+        changed     INTEGER,
+        attempts    INTEGER NOT NULL DEFAULT 0 -- logins tried with a key
+    );
+    CREATE TABLE net_events (
+        run    INTEGER NOT NULL REFERENCES net_runs (id) ON DELETE CASCADE,
+        seq    INTEGER NOT NULL,
+        at     INTEGER NOT NULL,
+        state  TEXT    NOT NULL,               -- the state the machine entered
+        detail TEXT,                           -- JSON, secrets redacted
+        PRIMARY KEY (run, seq)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this binary writes.

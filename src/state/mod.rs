@@ -2,7 +2,7 @@
 //!
 //! This module is the only code that talks to SQLite; every table sits
 //! behind typed functions in the file named for it (`images`, `downloads`,
-//! `validations`, `pool`, `history`). Three handles:
+//! `validations`, `pool`, `history`, `steps`, `net`). Three handles:
 //!
 //! - [`ReadState`], for commands that change nothing: opened read-only, it
 //!   never creates, migrates or writes the file. Where there is no state
@@ -30,6 +30,7 @@ mod downloads;
 mod history;
 mod images;
 mod migrations;
+mod net;
 mod pool;
 mod steps;
 mod validations;
@@ -37,6 +38,7 @@ mod validations;
 pub use downloads::{Interrupted, NewDownload, StaleDownload};
 pub use history::{HistoryEntry, HistoryFilter, NewHistoryEntry};
 pub use images::ImageRow;
+pub use net::{NetEvent, NetNode, NetRun, NetRunEnd};
 pub use pool::{
     ActivationRow, BackendKind, Intent, IntentOp, IntentOutcome, IntentSpec, PoolRecord,
     VolumeRecord,

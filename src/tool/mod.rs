@@ -28,7 +28,7 @@
 //! ```text
 //! static TAILSCALE: ToolSpec = ToolSpec { name: "tailscale", log_name: "net_tailscale",
 //!     config_key: Some("net.tailscale_path"), env: &[] };
-//! let ts = Tool::locate(&TAILSCALE, config.string("net.tailscale_path"), &config.env.vars)?;
+//! let ts = Tool::locate(&TAILSCALE, config.string(key::NET_TAILSCALE_PATH), &config.env.vars)?;
 //! let run = ts.call(["status", "--json"]).timeout(Duration::from_secs(10)).run_piped()?;
 //! ```
 

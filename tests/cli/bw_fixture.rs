@@ -171,17 +171,33 @@ pub struct BwFixture {
 impl BwFixture {
     /// Logged in and locked: unlock needs [`MASTER_PASSWORD`].
     pub fn locked(dir: &Path) -> BwFixture {
-        write_account(dir, None, Plan::Premium)
+        write_account(dir, None, Plan::Premium, AUTHKEY)
     }
 
     /// Logged in and unlocked for the returned session key.
     pub fn unlocked(dir: &Path) -> BwFixture {
-        write_account(dir, Some(random::<64>()), Plan::Premium)
+        write_account(dir, Some(random::<64>()), Plan::Premium, AUTHKEY)
+    }
+
+    /// Unlocked, with `authkey` as the `tailscale-authkey` item's password
+    /// (and its `auth-key` field) instead of [`AUTHKEY`].
+    pub fn unlocked_with_authkey(dir: &Path, authkey: &str) -> BwFixture {
+        write_account(dir, Some(random::<64>()), Plan::Premium, authkey)
+    }
+
+    /// The vault after the auth key was rotated elsewhere and synced here:
+    /// written again for the same session, with `authkey` in the item.
+    pub fn rotate_authkey(&self, authkey: &str) {
+        let session = self.session.as_ref().map(|s| {
+            let bytes = STANDARD.decode(s).expect("the session is base64");
+            <[u8; 64]>::try_from(bytes.as_slice()).expect("a 64-byte session")
+        });
+        write_account(&self.dir, session, Plan::Premium, authkey);
     }
 
     /// Unlocked, on a free account: bw refuses TOTP codes.
     pub fn unlocked_free(dir: &Path) -> BwFixture {
-        write_account(dir, Some(random::<64>()), Plan::Free)
+        write_account(dir, Some(random::<64>()), Plan::Free, AUTHKEY)
     }
 
     /// An empty data directory: bw creates `data.json` on first use and
@@ -202,7 +218,7 @@ enum Plan {
     Premium,
 }
 
-fn write_account(dir: &Path, session: Option<[u8; 64]>, plan: Plan) -> BwFixture {
+fn write_account(dir: &Path, session: Option<[u8; 64]>, plan: Plan, authkey: &str) -> BwFixture {
     std::fs::create_dir_all(dir).expect("create fixture dir");
     let user_key = random::<64>();
     let master_key = master_key(MASTER_PASSWORD, EMAIL, KDF_ITERATIONS);
@@ -248,7 +264,7 @@ fn write_account(dir: &Path, session: Option<[u8; 64]>, plan: Plan) -> BwFixture
     );
     data.insert(user("sync_lastSync"), json!("2026-11-21T23:32:53.000Z"));
     data.insert(user("folder_folders"), json!({}));
-    data.insert(user("ciphers_ciphers"), ciphers(&user_key));
+    data.insert(user("ciphers_ciphers"), ciphers(&user_key, authkey));
     let environment = json!({"region": "Self-hosted", "urls": {"base": SERVER}});
     data.insert("global_environment_environment".into(), environment.clone());
     data.insert(user("environment_environment"), environment);
@@ -275,8 +291,10 @@ fn write_account(dir: &Path, session: Option<[u8; 64]>, plan: Plan) -> BwFixture
     }
 }
 
-fn ciphers(user_key: &[u8; 64]) -> Value {
+fn ciphers(user_key: &[u8; 64], authkey: &str) -> Value {
     let enc = |text: &str| enc_string(user_key, text.as_bytes());
+    // The auth key item holds `authkey` wherever it holds AUTHKEY.
+    let value = |v: &'static str| if v == AUTHKEY { authkey } else { v };
     let mut out = Map::new();
     for item in ITEMS {
         let mut cipher = json!({
@@ -292,7 +310,7 @@ fn ciphers(user_key: &[u8; 64]) -> Value {
             "name": enc(item.name),
             "notes": item.notes.map(enc),
             "fields": item.fields.iter().map(|f| json!({
-                "type": f.kind, "name": enc(f.name), "value": enc(f.value), "linkedId": null,
+                "type": f.kind, "name": enc(f.name), "value": enc(value(f.value)), "linkedId": null,
             })).collect::<Vec<_>>(),
             "attachments": null,
             "passwordHistory": null,
@@ -313,7 +331,7 @@ fn ciphers(user_key: &[u8; 64]) -> Value {
                 .collect();
             cipher["login"] = json!({
                 "username": item.username.map(enc),
-                "password": item.password.map(enc),
+                "password": item.password.map(value).map(enc),
                 "totp": item.totp.map(enc),
                 "passwordRevisionDate": null,
                 "uris": uris,

@@ -15,6 +15,8 @@ mod generated;
 mod inspect;
 mod layout;
 mod lock;
+mod net;
+mod play;
 mod readonly;
 mod rootfs;
 mod state;
