@@ -150,14 +150,17 @@ fn ray(config: &Config, known: &mut Known) {
     }
 }
 
+/// pm's own settings never hold a secret: secrets come from the vault or
+/// from files, and the settings that say where (`vault.password_file`,
+/// `net.auth_key_item`, `provider.token_item`) name them without being
+/// them (a name-based guess would redact the word "password" everywhere,
+/// since `net.auth_key_field` defaults to it). What a setting can carry is
+/// a password inside a URL.
 fn config_values(config: &Config, known: &mut Known) {
     for setting in &config.settings {
         let Value::Str(value) = &setting.value else {
             continue;
         };
-        if is_secret_name(setting.key) {
-            known.add(value, format!("the config key {}", setting.key));
-        }
         if let Some(password) = url_password(value) {
             known.add(
                 password,
