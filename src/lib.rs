@@ -18,6 +18,7 @@ pub mod output;
 pub mod paths;
 pub mod pool;
 pub mod progress;
+pub mod provider;
 pub mod secret;
 pub mod state;
 pub mod steps;

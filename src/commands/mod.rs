@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod config;
 pub mod image;
+pub mod provider;
 pub mod state;
 pub mod vault;
 // pool/activate (issue 6)
@@ -30,6 +31,8 @@ pub enum Command {
     Completions(completions::CompletionsArgs),
     /// Read secrets from a Bitwarden vault through the bw CLI
     Vault(vault::VaultArgs),
+    /// Register this host as a compute provider and onboard it into a Ray cluster
+    Provider(provider::ProviderArgs),
 }
 
 /// Runs a parsed command.
@@ -41,6 +44,7 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
         Command::Config(args) => config::run(args, ctx),
         Command::Completions(args) => completions::run(args),
         Command::Vault(args) => vault::run(args, ctx),
+        Command::Provider(args) => provider::run(args, ctx),
     }
 }
 
@@ -53,6 +57,7 @@ pub fn name(command: &Command) -> String {
         Command::Config(_) => "config show".to_string(),
         Command::Completions(_) => "completions".to_string(),
         Command::Vault(args) => format!("vault {}", args.verb.name()),
+        Command::Provider(args) => format!("provider {}", args.verb.name()),
     }
 }
 
@@ -64,5 +69,6 @@ pub fn is_mutating(command: &Command) -> bool {
         Command::Pool(args) => args.verb.is_mutating(),
         Command::Config(_) | Command::Completions(_) => false,
         Command::Vault(args) => args.verb.is_mutating(),
+        Command::Provider(args) => args.verb.is_mutating(),
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! This module is the only code that talks to SQLite; every table sits
 //! behind typed functions in the file named for it (`images`, `downloads`,
-//! `validations`, `pool`, `history`). Three handles:
+//! `validations`, `pool`, `history`, `steps`, `provider`). Three handles:
 //!
 //! - [`ReadState`], for commands that change nothing: opened read-only, it
 //!   never creates, migrates or writes the file. Where there is no state
@@ -31,6 +31,7 @@ mod history;
 mod images;
 mod migrations;
 mod pool;
+mod provider;
 mod steps;
 mod validations;
 
@@ -41,6 +42,7 @@ pub use pool::{
     ActivationRow, BackendKind, Intent, IntentOp, IntentOutcome, IntentSpec, PoolRecord,
     VolumeRecord,
 };
+pub use provider::{NodeRow, ProviderRow, ProviderStatus};
 pub use steps::{SessionStatus, StepEnd, StepRecord, StepSession, StepStatus};
 pub use validations::{StoredValidation, ValidationRow};
 
