@@ -13,6 +13,7 @@ mod fetch;
 mod generated;
 mod layout;
 mod lock;
+mod provider;
 mod readonly;
 mod rootfs;
 mod state;
