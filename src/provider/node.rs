@@ -11,8 +11,7 @@
 //! (`--temp_dir=` the provider's temp dir), so a recycled group id can never
 //! aim a signal at someone else's processes.
 //!
-//! Processes are read from /proc (Linux). Elsewhere nothing is found, and
-//! `leave` can only say so.
+//! Processes are read from /proc on Linux, and from `ps` elsewhere (macOS).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -151,6 +150,7 @@ fn wait_gone(group: i32, limit: Duration) -> bool {
 }
 
 /// Every process /proc lists, with its group and command line.
+#[cfg(target_os = "linux")]
 fn processes() -> Vec<Proc> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
@@ -162,6 +162,7 @@ fn processes() -> Vec<Proc> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 fn read_proc(pid: i32) -> Option<Proc> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let (state, process_group) = parse_stat(&stat)?;
@@ -179,8 +180,48 @@ fn read_proc(pid: i32) -> Option<Proc> {
     })
 }
 
+/// Without /proc: `ps`, whose command column joins the arguments with
+/// spaces (the paths Ray is given here have none).
+#[cfg(not(target_os = "linux"))]
+fn processes() -> Vec<Proc> {
+    use crate::tool::{Tool, ToolSpec};
+    static PS: ToolSpec = ToolSpec {
+        name: "ps",
+        log_name: "provider_ps",
+        config_key: None,
+        env: &[],
+    };
+    let Ok(ps) = Tool::locate(&PS, "/bin/ps", &std::collections::BTreeMap::new()) else {
+        return Vec::new();
+    };
+    let run = ps
+        .call(["-axww", "-o", "pid=,pgid=,stat=,command="])
+        .timeout(Duration::from_secs(10))
+        .run_piped();
+    match run {
+        Ok(run) if run.succeeded() => run.output.lines().filter_map(parse_ps_line).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `  PID  PGID STAT COMMAND ARGS...`
+#[cfg_attr(target_os = "linux", allow(dead_code))]
+fn parse_ps_line(line: &str) -> Option<Proc> {
+    let mut fields = line.split_whitespace();
+    let pid = fields.next()?.parse().ok()?;
+    let process_group = fields.next()?.parse().ok()?;
+    let state = fields.next()?;
+    Some(Proc {
+        pid,
+        process_group,
+        zombie: state.starts_with('Z'),
+        argv: fields.map(str::to_string).collect(),
+    })
+}
+
 /// The state and process group in /proc/PID/stat: `pid (comm) S ppid pgrp
 /// ...`, where comm may itself hold spaces and parentheses.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn parse_stat(stat: &str) -> Option<(char, i32)> {
     let rest = &stat[stat.rfind(')')? + 1..];
     let mut fields = rest.split_whitespace();
@@ -205,6 +246,13 @@ mod tests {
             Some(('Z', 3204))
         );
         assert_eq!(parse_stat("garbage"), None);
+        let ps = parse_ps_line("  3230  3204 Ss   /v/ray/core/src/ray/raylet/raylet --temp_dir=/t")
+            .unwrap();
+        assert_eq!((ps.pid, ps.process_group, ps.zombie), (3230, 3204, false));
+        assert_eq!(
+            ps.argv,
+            ["/v/ray/core/src/ray/raylet/raylet", "--temp_dir=/t"]
+        );
     }
 
     #[test]

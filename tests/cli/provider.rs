@@ -167,6 +167,102 @@ fn an_address_that_would_join_nothing_fails_the_prerequisites() {
     }
 }
 
+/// Every provider setting is a config key `pm config show` lists; the
+/// steps are a TOML array in the file, a comma-separated list in the
+/// environment.
+#[test]
+fn the_steps_and_every_provider_setting_are_config_keys() {
+    let sb = Sandbox::new();
+    let file = sb.path().join("pm.toml");
+    std::fs::write(
+        &file,
+        "[provider]\nsteps = [\"prereqs\", \"ray-join\"]\ncluster_address = \"10.0.0.1:6379\"\n",
+    )
+    .unwrap();
+    let (doc, code) = json_of(sb.pm().args(["config", "show", "--config"]).arg(&file));
+    assert_eq!(code, 0, "{doc}");
+    let setting = |key: &str| {
+        doc["settings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap_or_else(|| panic!("{key} is not in config show"))
+            .clone()
+    };
+    assert_eq!(
+        setting("provider.steps")["value"],
+        serde_json::json!(["prereqs", "ray-join"])
+    );
+    assert_eq!(setting("provider.steps")["source"]["kind"], "file");
+    for key in [
+        "provider.cluster_address",
+        "provider.token_item",
+        "provider.token_field",
+        "provider.auth_mode",
+        "provider.venv",
+        "provider.ray_version",
+        "provider.python",
+        "provider.retry_attempts",
+        "provider.verify_hold",
+    ] {
+        setting(key);
+    }
+    let (doc, _) = json_of(
+        sb.pm()
+            .args(["config", "show"])
+            .env("PM_PROVIDER_STEPS", "prereqs, verify"),
+    );
+    let steps = doc["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "provider.steps")
+        .unwrap();
+    assert_eq!(steps["value"], serde_json::json!(["prereqs", "verify"]));
+    std::fs::write(&file, "[provider]\nsteps = \"prereqs\"\n").unwrap();
+    let (doc, code) = json_of(sb.pm().args(["config", "show", "--config"]).arg(&file));
+    assert_eq!((error_code(&doc), code), ("config_invalid", 2), "{doc}");
+}
+
+/// Two onboardings of one host never interleave: the provider lock is held
+/// for the whole of one, and the other says whom it waited for.
+#[test]
+fn a_second_onboarding_waits_for_the_provider_lock() {
+    use std::io::BufReader;
+    let sb = Sandbox::new();
+    json_of(sb.pm().args(["provider", "register"]));
+    let mut holder = sb
+        .pm_std()
+        .args(["provider", "onboard", "--only", "prereqs"])
+        .env("PM_PROVIDER_CLUSTER_ADDRESS", "192.0.2.10:6379")
+        .env("PM_FAILPOINTS", "lock_held=pause")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(holder.stderr.take().unwrap());
+    crate::support::wait_for_line(&mut stderr, "failpoint lock_held paused");
+    let (doc, code) = json_of(sb.pm().args(["provider", "leave", "--lock-timeout", "0"]));
+    assert_eq!((error_code(&doc), code), ("lock_busy", 5), "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the provider lock")
+    );
+    assert!(
+        doc["error"]["holder"]
+            .as_str()
+            .unwrap()
+            .contains("pm provider onboard"),
+        "{doc}"
+    );
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+}
+
 #[test]
 fn leave_with_nothing_to_leave_changes_nothing() {
     let sb = Sandbox::new();
