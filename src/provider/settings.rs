@@ -221,6 +221,15 @@ impl Address {
     pub fn resolve(&self) -> std::io::Result<Vec<SocketAddr>> {
         Ok((self.host.as_str(), self.port).to_socket_addrs()?.collect())
     }
+
+    /// Whether `joined` (a raylet's `--gcs-address`) is this address: Ray
+    /// writes a name it was given as the IP it resolved it to.
+    pub fn is(&self, joined: &str) -> bool {
+        joined == self.to_string()
+            || self
+                .resolve()
+                .is_ok_and(|addrs| addrs.iter().any(|a| a.to_string() == joined))
+    }
 }
 
 impl fmt::Display for Address {

@@ -452,7 +452,7 @@ fn ray_join_check(cx: &mut Onboard<'_>) -> Result<Check> {
     let Some(raylet) = node::find_raylet(&cx.settings.temp_dir) else {
         return Ok(Check::needed("no Ray node of this provider runs"));
     };
-    if raylet.gcs_address != address.to_string() {
+    if !address.is(&raylet.gcs_address) {
         return Ok(Check::Needed(format!(
             "the node runs joined to {}, provider.cluster_address is {address}",
             raylet.gcs_address
