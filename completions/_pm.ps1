@@ -47,6 +47,7 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Support bundles: pm''s logs, the state and the inspection, secrets redacted')
             [CompletionResult]::new('net', 'net', [CompletionResultType]::ParameterValue, 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)')
             [CompletionResult]::new('play', 'play', [CompletionResultType]::ParameterValue, 'Run an Ansible playbook, only once the network is up')
+            [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'Register this host as a compute provider and onboard it into a Ray cluster')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -994,6 +995,122 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'pm;provider' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register this host as a provider: an id made once, the username, the platform detected')
+            [CompletionResult]::new('onboard', 'onboard', [CompletionResultType]::ParameterValue, 'Run the onboarding steps (provider.steps), resuming where the last run stopped')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the provider, its Ray node and the onboarding steps (read-only)')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Stop this provider''s Ray node (and no other Ray process) and mark it inactive')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pm;provider;register' {
+            [CompletionResult]::new('--username', '--username', [CompletionResultType]::ParameterName, 'The provider''s username [config: provider.username, default: the login name]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would change, change nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;provider;onboard' {
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Start at this step, evaluating it and every later one')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Evaluate only this step')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check every step and report what it would do; change nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;provider;status' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;provider;leave' {
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')
+            [CompletionResult]::new('--lock-timeout', '--lock-timeout', [CompletionResultType]::ParameterName, 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Format of the logs on stderr [env: PM_LOG_FORMAT]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Report what would be stopped, stop nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr: only errors')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'pm;provider;help' {
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register this host as a provider: an id made once, the username, the platform detected')
+            [CompletionResult]::new('onboard', 'onboard', [CompletionResultType]::ParameterValue, 'Run the onboarding steps (provider.steps), resuming where the last run stopped')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the provider, its Ray node and the onboarding steps (read-only)')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Stop this provider''s Ray node (and no other Ray process) and mark it inactive')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'pm;provider;help;register' {
+            break
+        }
+        'pm;provider;help;onboard' {
+            break
+        }
+        'pm;provider;help;status' {
+            break
+        }
+        'pm;provider;help;leave' {
+            break
+        }
+        'pm;provider;help;help' {
+            break
+        }
         'pm;help' {
             [CompletionResult]::new('image', 'image', [CompletionResultType]::ParameterValue, 'Fetch, validate and activate root-filesystem images')
             [CompletionResult]::new('pool', 'pool', [CompletionResultType]::ParameterValue, 'The device-mapper thin pool that activations live on')
@@ -1007,6 +1124,7 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Support bundles: pm''s logs, the state and the inspection, secrets redacted')
             [CompletionResult]::new('net', 'net', [CompletionResultType]::ParameterValue, 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)')
             [CompletionResult]::new('play', 'play', [CompletionResultType]::ParameterValue, 'Run an Ansible playbook, only once the network is up')
+            [CompletionResult]::new('provider', 'provider', [CompletionResultType]::ParameterValue, 'Register this host as a compute provider and onboard it into a Ray cluster')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -1156,6 +1274,25 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             break
         }
         'pm;help;play' {
+            break
+        }
+        'pm;help;provider' {
+            [CompletionResult]::new('register', 'register', [CompletionResultType]::ParameterValue, 'Register this host as a provider: an id made once, the username, the platform detected')
+            [CompletionResult]::new('onboard', 'onboard', [CompletionResultType]::ParameterValue, 'Run the onboarding steps (provider.steps), resuming where the last run stopped')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the provider, its Ray node and the onboarding steps (read-only)')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Stop this provider''s Ray node (and no other Ray process) and mark it inactive')
+            break
+        }
+        'pm;help;provider;register' {
+            break
+        }
+        'pm;help;provider;onboard' {
+            break
+        }
+        'pm;help;provider;status' {
+            break
+        }
+        'pm;help;provider;leave' {
             break
         }
         'pm;help;help' {

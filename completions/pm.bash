@@ -46,6 +46,9 @@ _pm() {
             pm,pool)
                 cmd="pm__subcmd__pool"
                 ;;
+            pm,provider)
+                cmd="pm__subcmd__provider"
+                ;;
             pm,report)
                 cmd="pm__subcmd__report"
                 ;;
@@ -96,6 +99,9 @@ _pm() {
                 ;;
             pm__subcmd__help,pool)
                 cmd="pm__subcmd__help__subcmd__pool"
+                ;;
+            pm__subcmd__help,provider)
+                cmd="pm__subcmd__help__subcmd__provider"
                 ;;
             pm__subcmd__help,report)
                 cmd="pm__subcmd__help__subcmd__report"
@@ -162,6 +168,18 @@ _pm() {
                 ;;
             pm__subcmd__help__subcmd__pool,status)
                 cmd="pm__subcmd__help__subcmd__pool__subcmd__status"
+                ;;
+            pm__subcmd__help__subcmd__provider,leave)
+                cmd="pm__subcmd__help__subcmd__provider__subcmd__leave"
+                ;;
+            pm__subcmd__help__subcmd__provider,onboard)
+                cmd="pm__subcmd__help__subcmd__provider__subcmd__onboard"
+                ;;
+            pm__subcmd__help__subcmd__provider,register)
+                cmd="pm__subcmd__help__subcmd__provider__subcmd__register"
+                ;;
+            pm__subcmd__help__subcmd__provider,status)
+                cmd="pm__subcmd__help__subcmd__provider__subcmd__status"
                 ;;
             pm__subcmd__help__subcmd__report,fleet)
                 cmd="pm__subcmd__help__subcmd__report__subcmd__fleet"
@@ -322,6 +340,36 @@ _pm() {
             pm__subcmd__pool__subcmd__help,status)
                 cmd="pm__subcmd__pool__subcmd__help__subcmd__status"
                 ;;
+            pm__subcmd__provider,help)
+                cmd="pm__subcmd__provider__subcmd__help"
+                ;;
+            pm__subcmd__provider,leave)
+                cmd="pm__subcmd__provider__subcmd__leave"
+                ;;
+            pm__subcmd__provider,onboard)
+                cmd="pm__subcmd__provider__subcmd__onboard"
+                ;;
+            pm__subcmd__provider,register)
+                cmd="pm__subcmd__provider__subcmd__register"
+                ;;
+            pm__subcmd__provider,status)
+                cmd="pm__subcmd__provider__subcmd__status"
+                ;;
+            pm__subcmd__provider__subcmd__help,help)
+                cmd="pm__subcmd__provider__subcmd__help__subcmd__help"
+                ;;
+            pm__subcmd__provider__subcmd__help,leave)
+                cmd="pm__subcmd__provider__subcmd__help__subcmd__leave"
+                ;;
+            pm__subcmd__provider__subcmd__help,onboard)
+                cmd="pm__subcmd__provider__subcmd__help__subcmd__onboard"
+                ;;
+            pm__subcmd__provider__subcmd__help,register)
+                cmd="pm__subcmd__provider__subcmd__help__subcmd__register"
+                ;;
+            pm__subcmd__provider__subcmd__help,status)
+                cmd="pm__subcmd__provider__subcmd__help__subcmd__status"
+                ;;
             pm__subcmd__report,fleet)
                 cmd="pm__subcmd__report__subcmd__fleet"
                 ;;
@@ -401,7 +449,7 @@ _pm() {
 
     case "${cmd}" in
         pm)
-            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version image pool state config completions vault inspect doctor report logs net play help"
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version image pool state config completions vault inspect doctor report logs net play provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,7 +657,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__help)
-            opts="image pool state config completions vault inspect doctor report logs net play help"
+            opts="image pool state config completions vault inspect doctor report logs net play provider help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1015,6 +1063,76 @@ _pm() {
             return 0
             ;;
         pm__subcmd__help__subcmd__pool__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__provider)
+            opts="register onboard status leave"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__provider__subcmd__leave)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__provider__subcmd__onboard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__provider__subcmd__register)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__help__subcmd__provider__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2359,6 +2477,252 @@ _pm() {
             return 0
             ;;
         pm__subcmd__pool__subcmd__status)
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider)
+            opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version register onboard status leave help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__help)
+            opts="register onboard status leave help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__help__subcmd__leave)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__help__subcmd__onboard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__help__subcmd__register)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__leave)
+            opts="-v -q -h -V --dry-run --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__onboard)
+            opts="-v -q -h -V --from --only --dry-run --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -W "prereqs net python-env ray-join verify" -- "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -W "prereqs net python-env ray-join verify" -- "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__register)
+            opts="-v -q -h -V --username --dry-run --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pm__subcmd__provider__subcmd__status)
             opts="-v -q -h -V --json --state --config --dry-run --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand logs 'Support bundles: pm''s logs, the state and the inspection, secrets redacted'
             cand net 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)'
             cand play 'Run an Ansible playbook, only once the network is up'
+            cand provider 'Register this host as a compute provider and onboard it into a Ray cluster'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;image'= {
@@ -906,6 +907,111 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'pm;provider'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand register 'Register this host as a provider: an id made once, the username, the platform detected'
+            cand onboard 'Run the onboarding steps (provider.steps), resuming where the last run stopped'
+            cand status 'Show the provider, its Ray node and the onboarding steps (read-only)'
+            cand leave 'Stop this provider''s Ray node (and no other Ray process) and mark it inactive'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;provider;register'= {
+            cand --username 'The provider''s username [config: provider.username, default: the login name]'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --dry-run 'Report what would change, change nothing'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;provider;onboard'= {
+            cand --from 'Start at this step, evaluating it and every later one'
+            cand --only 'Evaluate only this step'
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --dry-run 'Check every step and report what it would do; change nothing'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;provider;status'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand --dry-run 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;provider;leave'= {
+            cand --state 'The SQLite state file [env: PM_STATE]'
+            cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'
+            cand --lock-timeout 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]'
+            cand --log-format 'Format of the logs on stderr [env: PM_LOG_FORMAT]'
+            cand --dry-run 'Report what would be stopped, stop nothing'
+            cand --json 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+            cand -q 'Less output on stderr: only errors'
+            cand --quiet 'Less output on stderr: only errors'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'pm;provider;help'= {
+            cand register 'Register this host as a provider: an id made once, the username, the platform detected'
+            cand onboard 'Run the onboarding steps (provider.steps), resuming where the last run stopped'
+            cand status 'Show the provider, its Ray node and the onboarding steps (read-only)'
+            cand leave 'Stop this provider''s Ray node (and no other Ray process) and mark it inactive'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'pm;provider;help;register'= {
+        }
+        &'pm;provider;help;onboard'= {
+        }
+        &'pm;provider;help;status'= {
+        }
+        &'pm;provider;help;leave'= {
+        }
+        &'pm;provider;help;help'= {
+        }
         &'pm;help'= {
             cand image 'Fetch, validate and activate root-filesystem images'
             cand pool 'The device-mapper thin pool that activations live on'
@@ -919,6 +1025,7 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand logs 'Support bundles: pm''s logs, the state and the inspection, secrets redacted'
             cand net 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)'
             cand play 'Run an Ansible playbook, only once the network is up'
+            cand provider 'Register this host as a compute provider and onboard it into a Ray cluster'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'pm;help;image'= {
@@ -1028,6 +1135,20 @@ set edit:completion:arg-completer[pm] = {|@words|
         &'pm;help;net;leave'= {
         }
         &'pm;help;play'= {
+        }
+        &'pm;help;provider'= {
+            cand register 'Register this host as a provider: an id made once, the username, the platform detected'
+            cand onboard 'Run the onboarding steps (provider.steps), resuming where the last run stopped'
+            cand status 'Show the provider, its Ray node and the onboarding steps (read-only)'
+            cand leave 'Stop this provider''s Ray node (and no other Ray process) and mark it inactive'
+        }
+        &'pm;help;provider;register'= {
+        }
+        &'pm;help;provider;onboard'= {
+        }
+        &'pm;help;provider;status'= {
+        }
+        &'pm;help;provider;leave'= {
         }
         &'pm;help;help'= {
         }

@@ -47,6 +47,7 @@ complete -c pm -n "__fish_pm_needs_command" -f -a "report" -d 'The inspection an
 complete -c pm -n "__fish_pm_needs_command" -f -a "logs" -d 'Support bundles: pm\'s logs, the state and the inspection, secrets redacted'
 complete -c pm -n "__fish_pm_needs_command" -f -a "net" -d 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)'
 complete -c pm -n "__fish_pm_needs_command" -f -a "play" -d 'Run an Ansible playbook, only once the network is up'
+complete -c pm -n "__fish_pm_needs_command" -f -a "provider" -d 'Register this host as a compute provider and onboard it into a Ray cluster'
 complete -c pm -n "__fish_pm_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand image; and not __fish_seen_subcommand_from fetch list show activations rm gc validate activate deactivate help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
@@ -624,19 +625,96 @@ complete -c pm -n "__fish_pm_using_subcommand play" -s v -l verbose -d 'More log
 complete -c pm -n "__fish_pm_using_subcommand play" -s q -l quiet -d 'Less output on stderr: only errors'
 complete -c pm -n "__fish_pm_using_subcommand play" -s h -l help -d 'Print help'
 complete -c pm -n "__fish_pm_using_subcommand play" -s V -l version -d 'Print version'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "image" -d 'Fetch, validate and activate root-filesystem images'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "pool" -d 'The device-mapper thin pool that activations live on'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "state" -d 'Inspect and maintain the shared state file'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "config" -d 'Show the effective configuration'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "completions" -d 'Print a shell completion script'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "inspect" -d 'Every fact about this host, read-only (platform, device-mapper, pool, disks, tools, state, network, provider)'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "doctor" -d 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "report" -d 'The inspection and the state\'s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "logs" -d 'Support bundles: pm\'s logs, the state and the inspection, secrets redacted'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "net" -d 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "play" -d 'Run an Ansible playbook, only once the network is up'
-complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -f -a "register" -d 'Register this host as a provider: an id made once, the username, the platform detected'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -f -a "onboard" -d 'Run the onboarding steps (provider.steps), resuming where the last run stopped'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -f -a "status" -d 'Show the provider, its Ray node and the onboarding steps (read-only)'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -f -a "leave" -d 'Stop this provider\'s Ray node (and no other Ray process) and mark it inactive'
+complete -c pm -n "__fish_pm_using_subcommand provider; and not __fish_seen_subcommand_from register onboard status leave help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -l username -d 'The provider\'s username [config: provider.username, default: the login name]' -r
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -l dry-run -d 'Report what would change, change nothing'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from register" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l from -d 'Start at this step, evaluating it and every later one' -r -f -a "prereqs\t''
+net\t''
+python-env\t''
+ray-join\t''
+verify\t''"
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l only -d 'Evaluate only this step' -r -f -a "prereqs\t''
+net\t''
+python-env\t''
+ray-join\t''
+verify\t''"
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l dry-run -d 'Check every step and report what it would do; change nothing'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from onboard" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -l dry-run -d 'Change nothing; print what a real run would report, `changed` included [env: PM_DRY_RUN]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -l lock-timeout -d 'Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]' -r
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -l log-format -d 'Format of the logs on stderr [env: PM_LOG_FORMAT]' -r -f -a "text\t''
+json\t''"
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -l dry-run -d 'Report what would be stopped, stop nothing'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -l json -d 'Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -s q -l quiet -d 'Less output on stderr: only errors'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -s h -l help -d 'Print help'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from leave" -s V -l version -d 'Print version'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "register" -d 'Register this host as a provider: an id made once, the username, the platform detected'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "onboard" -d 'Run the onboarding steps (provider.steps), resuming where the last run stopped'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show the provider, its Ray node and the onboarding steps (read-only)'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "leave" -d 'Stop this provider\'s Ray node (and no other Ray process) and mark it inactive'
+complete -c pm -n "__fish_pm_using_subcommand provider; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "image" -d 'Fetch, validate and activate root-filesystem images'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "pool" -d 'The device-mapper thin pool that activations live on'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "state" -d 'Inspect and maintain the shared state file'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "config" -d 'Show the effective configuration'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "completions" -d 'Print a shell completion script'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "vault" -d 'Read secrets from a Bitwarden vault through the bw CLI'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "inspect" -d 'Every fact about this host, read-only (platform, device-mapper, pool, disks, tools, state, network, provider)'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "doctor" -d 'Judge this host: one finding per check; exit 0 all well or warnings, 9 a check failed, 1 doctor could not run'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "report" -d 'The inspection and the state\'s lists as JSON, Markdown or one HTML page; `fleet` merges many hosts'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "logs" -d 'Support bundles: pm\'s logs, the state and the inspection, secrets redacted'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "net" -d 'Join and leave the Tailscale network (tailscale, tailscaled; the auth key from the vault)'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "play" -d 'Run an Ansible playbook, only once the network is up'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "provider" -d 'Register this host as a compute provider and onboard it into a Ray cluster'
+complete -c pm -n "__fish_pm_using_subcommand help; and not __fish_seen_subcommand_from image pool state config completions vault inspect doctor report logs net play provider help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "fetch" -d 'Download an image into the store: s3://BUCKET/KEY, http(s)://URL or a local path'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "list" -d 'List the images in the store, newest first'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from image" -f -a "show" -d 'Show one image: id, digest, size, path, sources, verdict, activations'
@@ -665,3 +743,7 @@ complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_f
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from net" -f -a "wait" -d 'Wait until the node is Running with a Tailscale IP; exit 9 when the timeout passes first'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from net" -f -a "down" -d 'Disconnect from the tailnet, keeping the node\'s login (tailscale down)'
 complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from net" -f -a "leave" -d 'Log the node out of the tailnet (tailscale logout): an ephemeral node is removed at once'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "register" -d 'Register this host as a provider: an id made once, the username, the platform detected'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "onboard" -d 'Run the onboarding steps (provider.steps), resuming where the last run stopped'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "status" -d 'Show the provider, its Ray node and the onboarding steps (read-only)'
+complete -c pm -n "__fish_pm_using_subcommand help; and __fish_seen_subcommand_from provider" -f -a "leave" -d 'Stop this provider\'s Ray node (and no other Ray process) and mark it inactive'

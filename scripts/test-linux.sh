@@ -26,6 +26,7 @@ apt_packages=(
   curl            # image fetch benchmark: single-stream reference
   gcc binutils    # the UML xstate shim (scripts/uml/xstate-shim.c) and its AVX-512 check
   chromium        # inspect: the HTML report opened in real headless Chromium
+  iproute2        # provider: the Ray tests' network namespaces (ip netns, veth)
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -116,6 +117,31 @@ install_ansible() {
 }
 if [ -z "${PM_SKIP_INSTALL:-}" ]; then
   install_ansible
+fi
+
+# provider (issue 15): Ray for the onboarding tests. One download into a
+# wheelhouse inside the repo (.tools/wheels-ray, ~80 MB); the head's venv
+# (.tools/venv-ray, ~285 MB) is installed from it offline, and so is the
+# venv `pm provider onboard` makes in the tests (provider.wheelhouse), so
+# Ray is downloaded once per run and nothing is cached outside the repo.
+# Plain `ray`, not `ray[default]`: pm reads the node list through the GCS
+# client, which needs no dashboard. The tests also need a second Python of
+# the same minor version (Debian's python3 beside pyenv's) and iproute2.
+ray_spec='ray==2.60.*'
+install_ray() {
+  local venv="$tools/venv-ray" wheels="$tools/wheels-ray"
+  if [ -x "$venv/bin/ray" ] && compgen -G "$wheels/ray-2.60.*.whl" >/dev/null &&
+    "$venv/bin/python" -c 'import ray, sys; sys.exit(not ray.__version__.startswith("2.60."))' 2>/dev/null; then
+    return 0
+  fi
+  log "pip download $ray_spec into .tools/wheels-ray, install it into .tools/venv-ray"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" download --no-cache-dir -q -d "$wheels" "$ray_spec"
+  "$venv/bin/pip" install --no-cache-dir -q --no-index --find-links "$wheels" "$ray_spec"
+}
+if [ -z "${PM_SKIP_INSTALL:-}" ]; then
+  install_ray
 fi
 
 # Tools installed into the repo, found by the tests through PATH.

@@ -26,6 +26,9 @@ pub enum Kind {
     Str,
     /// One of a fixed set of words.
     Choice(&'static [&'static str]),
+    /// Words in order: a TOML array of strings, or comma-separated text in
+    /// the environment (`PM_PROVIDER_STEPS=prereqs,ray-join`).
+    List,
 }
 
 /// One declared setting.
@@ -78,6 +81,7 @@ pub mod kinds {
     pub enum Bytes {}
     pub enum Str {}
     pub enum Choice {}
+    pub enum List {}
 }
 
 /// Declares [`KEYS`] and, for each, a typed constant in [`key`].
@@ -323,6 +327,88 @@ keys! {
     PLAY_TIMEOUT: Int = "play.timeout", env "PM_PLAY_TIMEOUT",
         default |_| Value::Int(3600),
         "seconds a playbook may run before pm kills ansible-playbook and its workers";
+    // provider (issue 15): registration and the onboarding into a Ray cluster.
+    PROVIDER_USERNAME: Str = "provider.username", env "PM_PROVIDER_USERNAME",
+        default |env| Value::Str(env.login_name()),
+        "the provider's username (`pm provider register --username` overrides)";
+    PROVIDER_CLUSTER_ADDRESS: Str = "provider.cluster_address", env "PM_PROVIDER_CLUSTER_ADDRESS",
+        default |_| Value::Str(String::new()),
+        "HOST:PORT of the Ray head's GCS that `onboard` joins (e.g. 100.101.84.71:6379)";
+    PROVIDER_AUTH_MODE: Choice["token", "disabled"] = "provider.auth_mode", env "PM_PROVIDER_AUTH_MODE",
+        default |_| Value::Str("token".to_string()),
+        "Ray token authentication; RAY_AUTH_MODE is always set to this explicitly";
+    PROVIDER_TOKEN_ITEM: Str = "provider.token_item", env "PM_PROVIDER_TOKEN_ITEM",
+        default |_| Value::Str("ray-cluster-token".to_string()),
+        "the vault item (exact name or id) holding the Ray cluster's auth token";
+    PROVIDER_TOKEN_FIELD: Str = "provider.token_field", env "PM_PROVIDER_TOKEN_FIELD",
+        default |_| Value::Str("password".to_string()),
+        "the field of provider.token_item that holds the token (password, notes, or a custom field)";
+    PROVIDER_STEPS: List = "provider.steps", env "PM_PROVIDER_STEPS",
+        default |_| Value::List(["prereqs", "net", "python-env", "ray-join", "verify"].map(String::from).to_vec()),
+        "the onboarding steps, in order (a subset of prereqs, net, python-env, ray-join, verify)";
+    PROVIDER_PYTHON: Str = "provider.python", env "PM_PROVIDER_PYTHON",
+        default |_| Value::Str("python3".to_string()),
+        "the Python interpreter the provider's venv is made from (a path, or a name in PATH)";
+    PROVIDER_VENV: Str = "provider.venv", env "PM_PROVIDER_VENV",
+        default |_| Value::Str(String::new()),
+        "the provider's Python venv with Ray; empty: provider/venv beside the state file";
+    PROVIDER_RAY_VERSION: Str = "provider.ray_version", env "PM_PROVIDER_RAY_VERSION",
+        default |_| Value::Str("2.60.*".to_string()),
+        "the pinned Ray version (2.60.0, or 2.60.* for any patch release)";
+    PROVIDER_PYTHON_MATCH: Choice["patch", "minor"] = "provider.python_match", env "PM_PROVIDER_PYTHON_MATCH",
+        default |_| Value::Str("patch".to_string()),
+        "how closely the node's Python must match the head's (Ray's own default is patch)";
+    PROVIDER_WHEELHOUSE: Str = "provider.wheelhouse", env "PM_PROVIDER_WHEELHOUSE",
+        default |_| Value::Str(String::new()),
+        "a folder of wheels pip installs Ray from offline (--no-index --find-links); empty: the index";
+    PROVIDER_INDEX_URL: Str = "provider.index_url", env "PM_PROVIDER_INDEX_URL",
+        default |_| Value::Str(String::new()),
+        "the package index pip installs Ray from; empty: pip's own setting";
+    PROVIDER_RAY_TEMP_DIR: Str = "provider.ray_temp_dir", env "PM_PROVIDER_RAY_TEMP_DIR",
+        default |_| Value::Str(String::new()),
+        "the Ray node's --temp-dir (at most 43 bytes: Ray's socket paths must fit in 107); empty: provider/ray beside the state file";
+    PROVIDER_NODE_IP: Str = "provider.node_ip", env "PM_PROVIDER_NODE_IP",
+        default |_| Value::Str(String::new()),
+        "the IP the node advertises; empty: the local address this host reaches the head from";
+    PROVIDER_NUM_CPUS: Int = "provider.num_cpus", env "PM_PROVIDER_NUM_CPUS",
+        default |_| Value::Int(-1),
+        "CPUs the node offers the cluster (-1: Ray counts them)";
+    PROVIDER_NUM_GPUS: Int = "provider.num_gpus", env "PM_PROVIDER_NUM_GPUS",
+        default |_| Value::Int(-1),
+        "GPUs the node offers the cluster (-1: Ray counts them)";
+    PROVIDER_OBJECT_STORE_MEMORY: Bytes = "provider.object_store_memory", env "PM_PROVIDER_OBJECT_STORE_MEMORY",
+        default |_| Value::Int(0),
+        "the node's object store size (0: Ray's default, 30% of RAM; at least about 75MiB)";
+    PROVIDER_RETRY_ATTEMPTS: Int = "provider.retry_attempts", env "PM_PROVIDER_RETRY_ATTEMPTS",
+        default |_| Value::Int(3),
+        "tries per onboarding step, the first included, for failures that trying again can fix";
+    PROVIDER_RETRY_DELAY: Int = "provider.retry_delay", env "PM_PROVIDER_RETRY_DELAY",
+        default |_| Value::Int(2),
+        "seconds before a step's second try; doubled each time (with jitter) up to provider.retry_max_delay";
+    PROVIDER_RETRY_MAX_DELAY: Int = "provider.retry_max_delay", env "PM_PROVIDER_RETRY_MAX_DELAY",
+        default |_| Value::Int(30),
+        "the longest wait between two tries of a step, in seconds";
+    PROVIDER_CONNECT_TIMEOUT: Int = "provider.connect_timeout", env "PM_PROVIDER_CONNECT_TIMEOUT",
+        default |_| Value::Int(5),
+        "seconds the preflight waits for a TCP connection to the head (Ray itself retries for minutes)";
+    PROVIDER_PROBE_TIMEOUT: Int = "provider.probe_timeout", env "PM_PROVIDER_PROBE_TIMEOUT",
+        default |_| Value::Int(20),
+        "seconds one query of the cluster (versions, node list) may take before it is killed";
+    PROVIDER_JOIN_TIMEOUT: Int = "provider.join_timeout", env "PM_PROVIDER_JOIN_TIMEOUT",
+        default |_| Value::Int(180),
+        "seconds `ray start --address` may take before it is killed with its process group";
+    PROVIDER_INSTALL_TIMEOUT: Int = "provider.install_timeout", env "PM_PROVIDER_INSTALL_TIMEOUT",
+        default |_| Value::Int(900),
+        "seconds the venv creation and the pip install of Ray may take";
+    PROVIDER_VERIFY_TIMEOUT: Int = "provider.verify_timeout", env "PM_PROVIDER_VERIFY_TIMEOUT",
+        default |_| Value::Int(60),
+        "seconds `verify` waits for the node to be ALIVE in the cluster's node list";
+    PROVIDER_VERIFY_HOLD: Int = "provider.verify_hold", env "PM_PROVIDER_VERIFY_HOLD",
+        default |_| Value::Int(10),
+        "seconds the node must then stay ALIVE (nodes that vanish just after joining are a known failure)";
+    PROVIDER_STOP_TIMEOUT: Int = "provider.stop_timeout", env "PM_PROVIDER_STOP_TIMEOUT",
+        default |_| Value::Int(30),
+        "seconds `leave` gives the node's processes after SIGTERM before SIGKILL";
 }
 
 /// A resolved value.
@@ -332,6 +418,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Str(String),
+    List(Vec<String>),
 }
 
 impl fmt::Display for Value {
@@ -340,6 +427,7 @@ impl fmt::Display for Value {
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i) => write!(f, "{i}"),
             Value::Str(s) => f.write_str(s),
+            Value::List(words) => f.write_str(&words.join(",")),
         }
     }
 }
@@ -398,6 +486,14 @@ impl Environment {
             Some(dir) if Path::new(dir).is_absolute() => PathBuf::from(dir),
             _ => self.home().join(fallback),
         }
+    }
+
+    /// Who runs pm: `USER`, else `LOGNAME`, else `root` for root.
+    pub fn login_name(&self) -> String {
+        self.var("USER")
+            .or_else(|| self.var("LOGNAME"))
+            .map(str::to_string)
+            .unwrap_or_else(|| if self.is_root { "root" } else { "" }.to_string())
     }
 
     pub fn default_state_path(&self) -> PathBuf {
@@ -548,6 +644,13 @@ impl Config {
         self.text(key.name)
     }
 
+    pub fn list(&self, key: Key<kinds::List>) -> &[String] {
+        match self.get(key.name) {
+            Value::List(words) => words,
+            _ => unreachable!("a List key holds a list"),
+        }
+    }
+
     fn text(&self, key: &'static str) -> &str {
         match self.get(key) {
             Value::Str(s) => s,
@@ -667,6 +770,18 @@ fn value_from_toml(kind: Kind, item: &toml::Value) -> std::result::Result<Value,
         (Kind::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
         (Kind::Bytes, toml::Value::Integer(i)) if *i >= 0 => Ok(Value::Int(*i)),
         (Kind::Bytes | Kind::Str | Kind::Choice(_), toml::Value::String(s)) => parse_value(kind, s),
+        (Kind::List, toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| match item {
+                toml::Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                other => Err(format!(
+                    "expected {}, found {}",
+                    kind_name(kind),
+                    other.type_str()
+                )),
+            })
+            .collect::<std::result::Result<_, _>>()
+            .map(Value::List),
         (kind, other) => Err(format!(
             "expected {}, found {}",
             kind_name(kind),
@@ -682,6 +797,7 @@ fn kind_name(kind: Kind) -> String {
         Kind::Bytes => "a size such as 512MiB or 8GiB".to_string(),
         Kind::Str => "a string".to_string(),
         Kind::Choice(words) => format!("one of {}", words.join(", ")),
+        Kind::List => "a list of words".to_string(),
     }
 }
 
@@ -705,6 +821,13 @@ pub fn parse_value(kind: Kind, text: &str) -> std::result::Result<Value, String>
             .find(|w| **w == text)
             .map(|w| Value::Str(w.to_string()))
             .ok_or_else(wrong),
+        Kind::List => Ok(Value::List(
+            text.split(',')
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect(),
+        )),
     }
 }
 

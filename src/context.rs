@@ -91,6 +91,13 @@ impl Context {
         self.wait_for_lock(&self.paths.net_lock(), "the network lock")
     }
 
+    /// Takes the provider lock, held for a whole `pm provider onboard` or
+    /// `leave` (minutes: a pip install, a Ray join); taken before the state
+    /// lock, never after.
+    pub fn provider_lock(&self) -> Result<LockGuard> {
+        self.wait_for_lock(&self.paths.provider_lock(), "the provider lock")
+    }
+
     fn wait_for_lock(&self, path: &Path, what: &'static str) -> Result<LockGuard> {
         let me = Holder::this_process(&format!("pm {}", self.command));
         let timeout = Duration::from_secs(self.config.int(key::LOCK_TIMEOUT).max(0) as u64);

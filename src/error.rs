@@ -312,6 +312,44 @@ pub enum PmError {
         /// The per-host recap from the callback plugin, for `--json`.
         recap: Value,
     },
+    // provider (issue 15): registration and the onboarding into Ray.
+    #[error("this host is not registered as a provider")]
+    ProviderNotRegistered,
+
+    #[error("the host does not meet the onboarding prerequisites: {}", failures.join("; "))]
+    ProviderPrerequisites { failures: Vec<String> },
+
+    #[error("the Ray cluster address {address:?} is not HOST:PORT: {reason}")]
+    RayAddressInvalid { address: String, reason: String },
+
+    #[error("the Ray head at {address} is unreachable: {reason}")]
+    RayHeadUnreachable { address: String, reason: String },
+
+    #[error("the Ray head at {address} refused the auth token ({source_of_token})")]
+    RayAuthFailed {
+        address: String,
+        source_of_token: String,
+    },
+
+    #[error(
+        "Ray or Python differ from the head at {address}: the head runs Ray {head_ray} on Python {head_python}, this node would run Ray {local_ray} on Python {local_python}"
+    )]
+    RayVersionMismatch {
+        address: String,
+        head_ray: String,
+        head_python: String,
+        local_ray: String,
+        local_python: String,
+    },
+
+    #[error("`ray start` did not join {address}: {reason}")]
+    RayJoinFailed { address: String, reason: String },
+
+    #[error("the Ray node {node_id} is not ALIVE in the cluster: {reason}")]
+    RayNodeNotAlive { node_id: String, reason: String },
+
+    #[error("the provider's Python environment {venv} could not be made: {reason}")]
+    PythonEnvFailed { venv: PathBuf, reason: String },
 }
 
 impl PmError {
@@ -391,6 +429,15 @@ impl PmError {
             PmError::NetSocketBusy { .. } => "net_socket_busy",
             PmError::NetSettingsConflict { .. } => "net_settings_conflict",
             PmError::PlayFailed { .. } => "play_failed",
+            PmError::ProviderNotRegistered => "provider_not_registered",
+            PmError::ProviderPrerequisites { .. } => "provider_prerequisites",
+            PmError::RayAddressInvalid { .. } => "ray_address_invalid",
+            PmError::RayHeadUnreachable { .. } => "ray_head_unreachable",
+            PmError::RayAuthFailed { .. } => "ray_auth_failed",
+            PmError::RayVersionMismatch { .. } => "ray_version_mismatch",
+            PmError::RayJoinFailed { .. } => "ray_join_failed",
+            PmError::RayNodeNotAlive { .. } => "ray_node_not_alive",
+            PmError::PythonEnvFailed { .. } => "python_env_failed",
         }
     }
 
@@ -445,6 +492,17 @@ impl PmError {
                 ExitCode::ToolUnavailable
             }
             PmError::PlayFailed { .. } => ExitCode::PlaybookFailed,
+            PmError::ProviderNotRegistered
+            | PmError::ProviderPrerequisites { .. }
+            | PmError::RayVersionMismatch { .. } => ExitCode::Precondition,
+            PmError::RayJoinFailed { .. } | PmError::PythonEnvFailed { .. } => {
+                ExitCode::ToolUnavailable
+            }
+            PmError::RayAddressInvalid { .. } => ExitCode::Usage,
+            PmError::RayHeadUnreachable { .. } | PmError::RayNodeNotAlive { .. } => {
+                ExitCode::Transient
+            }
+            PmError::RayAuthFailed { .. } => ExitCode::Auth,
         }
     }
 
@@ -645,6 +703,40 @@ impl PmError {
                 "ansible-playbook's own output is above on stderr; with --json the per-host recap is in error.recap"
                     .to_string(),
             ),
+            PmError::ProviderNotRegistered => {
+                Some("run `pm provider register` first".to_string())
+            }
+            PmError::ProviderPrerequisites { .. } => Some(
+                "fix what is listed, then run `pm provider onboard` again".to_string(),
+            ),
+            PmError::RayAddressInvalid { .. } => Some(
+                "set provider.cluster_address (PM_PROVIDER_CLUSTER_ADDRESS) to the head's HOST:PORT, e.g. 100.101.84.71:6379"
+                    .to_string(),
+            ),
+            PmError::RayHeadUnreachable { .. } => Some(
+                "check that the head is up and that this host can reach it (the network step, a firewall); try again later"
+                    .to_string(),
+            ),
+            PmError::RayAuthFailed { .. } => Some(
+                "put the cluster's token in the vault item named by provider.token_item (and provider.token_field), or fix provider.auth_mode"
+                    .to_string(),
+            ),
+            PmError::RayVersionMismatch { .. } => Some(
+                "pin the head's Ray version in provider.ray_version and build the venv from the head's Python (provider.python); the node was not started"
+                    .to_string(),
+            ),
+            PmError::RayJoinFailed { .. } => Some(
+                "run again with -vv for Ray's output; the node's logs are under provider.ray_temp_dir"
+                    .to_string(),
+            ),
+            PmError::RayNodeNotAlive { .. } => Some(
+                "the node may have lost the head; `pm provider onboard --from ray-join` joins it again"
+                    .to_string(),
+            ),
+            PmError::PythonEnvFailed { .. } => Some(
+                "run again with -vv for pip's output; for an offline host point provider.wheelhouse at a folder of wheels"
+                    .to_string(),
+            ),
         }
     }
 
@@ -723,6 +815,24 @@ impl PmError {
                 recap,
                 ..
             } => json!({"playbook": playbook, "ansible_rc": rc, "recap": recap}),
+            PmError::ProviderPrerequisites { failures } => json!({"failures": failures}),
+            PmError::RayAddressInvalid { address, .. }
+            | PmError::RayHeadUnreachable { address, .. }
+            | PmError::RayAuthFailed { address, .. }
+            | PmError::RayJoinFailed { address, .. } => json!({"address": address}),
+            PmError::RayVersionMismatch {
+                address,
+                head_ray,
+                head_python,
+                local_ray,
+                local_python,
+            } => json!({
+                "address": address,
+                "head": {"ray": head_ray, "python": head_python},
+                "local": {"ray": local_ray, "python": local_python},
+            }),
+            PmError::RayNodeNotAlive { node_id, .. } => json!({"node_id": node_id}),
+            PmError::PythonEnvFailed { venv, .. } => json!({"venv": venv}),
             _ => json!({}),
         };
         match value {

@@ -21,6 +21,7 @@ pub mod paths;
 pub mod play;
 pub mod pool;
 pub mod progress;
+pub mod provider;
 pub mod secret;
 pub mod state;
 pub mod steps;

@@ -58,6 +58,19 @@ impl StatePaths {
         self.dir().join("tailscaled.log")
     }
 
+    /// `<state>.provider.lock`: the provider lock, held for a whole
+    /// `pm provider onboard` or `leave`, so two onboardings of one host
+    /// never interleave.
+    pub fn provider_lock(&self) -> PathBuf {
+        sidecar(&self.state, ".provider.lock")
+    }
+
+    /// `provider/`: the provider's venv, Ray's temp dir and the node's auth
+    /// token file (owner-only).
+    pub fn provider_dir(&self) -> PathBuf {
+        self.dir().join("provider")
+    }
+
     /// `<state>-wal`: SQLite's write-ahead log.
     pub fn wal(&self) -> PathBuf {
         sidecar(&self.state, "-wal")
@@ -124,6 +137,11 @@ mod tests {
         assert_eq!(p.pool_lock(), Path::new("/var/lib/pm/state.db.pool.lock"));
         assert_eq!(p.net_lock(), Path::new("/var/lib/pm/state.db.net.lock"));
         assert_eq!(p.tailscaled_log(), Path::new("/var/lib/pm/tailscaled.log"));
+        assert_eq!(
+            p.provider_lock(),
+            Path::new("/var/lib/pm/state.db.provider.lock")
+        );
+        assert_eq!(p.provider_dir(), Path::new("/var/lib/pm/provider"));
         assert_eq!(p.blob("ab"), Path::new("/var/lib/pm/images/sha256/ab"));
         assert_eq!(p.volumes(), Path::new("/var/lib/pm/volumes"));
         assert_eq!(StatePaths::new(Path::new("s.db")).dir(), Path::new("."));

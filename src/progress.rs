@@ -35,8 +35,59 @@ impl Bars {
     }
 }
 
+impl Bars {
+    /// A line for one step of a plan: a spinner beside `message` while the
+    /// step runs, then the line that `finish` leaves. Silence off a terminal.
+    pub fn step_line(self, message: &str) -> Box<dyn StepLine> {
+        if self.visible {
+            Box::new(Spinner::new(message))
+        } else {
+            Box::new(Silent)
+        }
+    }
+}
+
+/// What a running step reports (see [`Bars::step_line`]).
+pub trait StepLine {
+    fn set_message(&self, message: &str);
+    /// Stops the spinner and leaves `message` on the line.
+    fn finish(&self, message: &str);
+}
+
 /// Reports nothing.
 pub struct Silent;
+
+impl StepLine for Silent {
+    fn set_message(&self, _: &str) {}
+    fn finish(&self, _: &str) {}
+}
+
+/// An indicatif spinner line on stderr.
+pub struct Spinner(ProgressBar);
+
+impl Spinner {
+    fn new(message: &str) -> Spinner {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        bar.set_style(style);
+        bar.set_message(message.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Spinner(bar)
+    }
+}
+
+impl StepLine for Spinner {
+    fn set_message(&self, message: &str) {
+        self.0.set_message(message.to_string());
+    }
+    fn finish(&self, message: &str) {
+        self.0.set_style(
+            ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        self.0.finish_with_message(message.to_string());
+    }
+}
 
 impl Progress for Silent {
     fn set_total(&self, _: u64) {}

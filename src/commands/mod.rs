@@ -7,6 +7,7 @@ pub mod image;
 // net (issue 13)
 pub mod net;
 pub mod play;
+pub mod provider;
 pub mod state;
 pub mod vault;
 // pool/activate (issue 6)
@@ -50,6 +51,8 @@ pub enum Command {
     Net(net::NetArgs),
     /// Run an Ansible playbook, only once the network is up
     Play(play::PlayArgs),
+    /// Register this host as a compute provider and onboard it into a Ray cluster
+    Provider(provider::ProviderArgs),
 }
 
 /// Runs a parsed command.
@@ -67,6 +70,7 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
         Command::Logs(args) => logs::run(args, ctx),
         Command::Net(args) => net::run(args, ctx),
         Command::Play(args) => play::run(args, ctx),
+        Command::Provider(args) => provider::run(args, ctx),
     }
 }
 
@@ -85,6 +89,7 @@ pub fn name(command: &Command) -> String {
         Command::Logs(args) => format!("logs {}", args.verb.name()),
         Command::Net(args) => format!("net {}", args.verb.name()),
         Command::Play(_) => "play".to_string(),
+        Command::Provider(args) => format!("provider {}", args.verb.name()),
     }
 }
 
@@ -102,5 +107,6 @@ pub fn is_mutating(command: &Command) -> bool {
         Command::Net(args) => args.verb.is_mutating(),
         // A playbook changes the hosts it runs on.
         Command::Play(_) => true,
+        Command::Provider(args) => args.verb.is_mutating(),
     }
 }

@@ -155,8 +155,7 @@ pub static TOOLS: &[ToolDef] = &[
         purpose: "pm play",
         spec: &ANSIBLE_PLAYBOOK,
         version: &ANSIBLE_VERSION,
-        // `pm play` points this at its config key.
-        program: |_| "ansible-playbook".to_string(),
+        program: |c| c.string(key::PLAY_ANSIBLE_PLAYBOOK_PATH).to_string(),
         env: captured_env,
     },
     ToolDef {
@@ -164,8 +163,14 @@ pub static TOOLS: &[ToolDef] = &[
         purpose: "pm provider",
         spec: &RAY,
         version: &RAY_VERSION,
-        // `pm provider` points this at its venv's ray.
-        program: |_| "ray".to_string(),
+        // The venv `pm provider onboard` makes holds the Ray it runs.
+        program: |c| {
+            let venv = match c.string(key::PROVIDER_VENV) {
+                "" => c.paths().provider_dir().join("venv"),
+                set => std::path::PathBuf::from(set),
+            };
+            venv.join("bin/ray").display().to_string()
+        },
         env: captured_env,
     },
     ToolDef {

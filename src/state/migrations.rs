@@ -202,6 +202,33 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run, seq)
     ) WITHOUT ROWID;
     "#,
+    // 8: the provider (issue 15): one row per host, made once by
+    // `pm provider register`, and the Ray node `onboard` started for it.
+    // `generation` counts onboardings: `leave` starts the next one, so the
+    // next `onboard` is a new step session rather than a resumed old one.
+    r#"
+    CREATE TABLE providers (
+        id          TEXT PRIMARY KEY,          -- generated once per host
+        one_per_host INTEGER NOT NULL DEFAULT 1 UNIQUE CHECK (one_per_host = 1),
+        username    TEXT NOT NULL,
+        platform    TEXT NOT NULL,             -- JSON: what register detected
+        status      TEXT NOT NULL CHECK (status IN ('active', 'inactive')),
+        generation  INTEGER NOT NULL DEFAULT 1,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE TABLE provider_nodes (
+        provider        TEXT PRIMARY KEY REFERENCES providers (id) ON DELETE CASCADE,
+        cluster_address TEXT NOT NULL,         -- HOST:PORT joined
+        node_ip         TEXT NOT NULL,
+        node_id         TEXT NOT NULL,         -- hex, as the GCS names it
+        process_group   INTEGER NOT NULL,      -- the group (and session) of the node's processes
+        raylet_pid      INTEGER NOT NULL,
+        temp_dir        TEXT NOT NULL,
+        joined_at       INTEGER NOT NULL,
+        verified_at     INTEGER                -- ALIVE, and still ALIVE after the hold
+    );
+    "#,
 ];
 
 /// The schema version this binary writes.

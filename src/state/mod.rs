@@ -2,7 +2,7 @@
 //!
 //! This module is the only code that talks to SQLite; every table sits
 //! behind typed functions in the file named for it (`images`, `downloads`,
-//! `validations`, `pool`, `history`, `steps`, `net`). Three handles:
+//! `validations`, `pool`, `history`, `steps`, `net`, `provider`). Three handles:
 //!
 //! - [`ReadState`], for commands that change nothing: opened read-only, it
 //!   never creates, migrates or writes the file. Where there is no state
@@ -32,6 +32,7 @@ mod images;
 mod migrations;
 mod net;
 mod pool;
+mod provider;
 mod steps;
 mod validations;
 
@@ -43,6 +44,7 @@ pub use pool::{
     ActivationRow, BackendKind, Intent, IntentOp, IntentOutcome, IntentSpec, PoolRecord,
     VolumeRecord,
 };
+pub use provider::{NodeRow, ProviderRow, ProviderStatus};
 pub use steps::{SessionStatus, StepEnd, StepRecord, StepSession, StepStatus};
 pub use validations::{StoredValidation, ValidationRow};
 

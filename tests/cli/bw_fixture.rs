@@ -71,6 +71,11 @@ pub const DUP_IDS: [&str; 2] = [
     "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e06",
 ];
 pub const AUTHKEY_ID: &str = "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e01";
+/// provider: the Ray cluster's token (`secrets.token_hex(32)`, as
+/// `ray get-auth-token --generate` makes one) and a retired one.
+pub const RAY_TOKEN: &str = "5f1c0d3e9a7b46e2b8c4d1f0a9e8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0";
+pub const RAY_TOKEN_STALE: &str =
+    "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 /// The items every locked fixture holds. Names are chosen so bw's substring
 /// search finds more than the exact match: `tailscale-authkey` is inside
@@ -135,6 +140,28 @@ pub const ITEMS: &[Item] = &[
         totp: None,
         uri: None,
         notes: Some("secure note body\nline 2"),
+        fields: &[],
+    },
+    Item {
+        id: "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e07",
+        name: "ray-cluster-token",
+        kind: 1,
+        username: None,
+        password: Some(RAY_TOKEN),
+        totp: None,
+        uri: None,
+        notes: None,
+        fields: &[],
+    },
+    Item {
+        id: "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e08",
+        name: "ray-cluster-token-stale",
+        kind: 1,
+        username: None,
+        password: Some(RAY_TOKEN_STALE),
+        totp: None,
+        uri: None,
+        notes: None,
         fields: &[],
     },
     Item {

@@ -17,6 +17,7 @@ mod layout;
 mod lock;
 mod net;
 mod play;
+mod provider;
 mod readonly;
 mod rootfs;
 mod state;

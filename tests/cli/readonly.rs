@@ -17,6 +17,7 @@ const READ_ONLY: &[(&[&str], i32)] = &[
     (&["state", "backup", "/nonexistent-pm-test-dir/copy.db"], 4),
     (&["pool", "status"], 9),
     (&["config", "show"], 0),
+    (&["provider", "status"], 0),
 ];
 
 fn files_under(dir: &Path) -> Vec<String> {

@@ -1,0 +1,351 @@
+//! A real Ray cluster for the provider tests, as the reference records it
+//! (`ansible-ray.md`): Ray 2.60 from `.tools/venv-ray` (installed by
+//! scripts/test-linux.sh), a head in one network namespace and the
+//! provider's "host" in another, joined by a veth pair. The namespaces'
+//! addresses are used only from inside them: from the root namespace they
+//! would route off the machine.
+//!
+//! Token auth with a real token (the vault fixture's). Everything Ray
+//! writes lives under one short scratch directory (Ray's socket paths must
+//! fit in 107 bytes), and teardown stops every process whose command line
+//! names that directory, by process group: never `ray stop`, which would
+//! stop every Ray process on the machine.
+
+use crate::bw_fixture::RAY_TOKEN;
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const HEAD_NS: &str = "pmph";
+pub const HOST_NS: &str = "pmpw";
+pub const HEAD_IP: &str = "10.215.15.1";
+pub const HOST_IP: &str = "10.215.15.2";
+/// An address on the veth's subnet with no host behind it.
+pub const BLACK_HOLE: &str = "10.215.15.9";
+pub const PORT: u16 = 6379;
+/// Small nodes: one CPU, a 100 MB object store (the minimum is ~75 MB).
+pub const NODE_ARGS: [&str; 3] = [
+    "--num-cpus=1",
+    "--num-gpus=0",
+    "--object-store-memory=100000000",
+];
+
+/// `.tools/venv-ray` and the wheels it was installed from.
+pub fn ray_venv() -> PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/venv-ray");
+    assert!(
+        venv.join("bin/ray").is_file(),
+        "Ray is not installed: run `bash scripts/test-linux.sh` (it installs ray==2.60.* into .tools/venv-ray)"
+    );
+    venv
+}
+
+pub fn wheelhouse() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/wheels-ray")
+}
+
+/// The head, its namespaces and the scratch directory; torn down on drop.
+pub struct Cluster {
+    pub scratch: tempfile::TempDir,
+    pub token_file: PathBuf,
+    /// The process group of the head's processes.
+    pub head_group: i32,
+}
+
+impl Cluster {
+    /// Namespaces, then the head (10-30 s under load).
+    pub fn start() -> Cluster {
+        let venv = ray_venv();
+        let scratch = tempfile::Builder::new()
+            .prefix("pmp")
+            .tempdir_in("/tmp")
+            .expect("scratch dir");
+        make_namespaces();
+        let token_file = scratch.path().join("head-token");
+        std::fs::write(&token_file, RAY_TOKEN).unwrap();
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut cluster = Cluster {
+            scratch,
+            token_file,
+            head_group: 0,
+        };
+        let head_dir = cluster.dir("h");
+        let address = format!("--node-ip-address={HEAD_IP}");
+        let port = format!("--port={PORT}");
+        let mut args = vec![
+            "start",
+            "--head",
+            &address,
+            &port,
+            "--include-dashboard=false",
+        ];
+        args.extend(NODE_ARGS);
+        cluster.head_group = cluster.ray_start(HEAD_NS, &venv, &args, &head_dir);
+        cluster
+    }
+
+    /// A directory under the scratch root.
+    pub fn dir(&self, name: &str) -> PathBuf {
+        let dir = self.scratch.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A Ray node pm knows nothing about, on the provider's host: `leave`
+    /// must not touch it.
+    pub fn start_bystander(&self) -> i32 {
+        let venv = ray_venv();
+        let dir = self.dir("b");
+        let address = format!("--address={HEAD_IP}:{PORT}");
+        let ip = format!("--node-ip-address={HOST_IP}");
+        let mut args = vec!["start", &address, &ip];
+        args.extend(NODE_ARGS);
+        self.ray_start(HOST_NS, &venv, &args, &dir)
+    }
+
+    /// Runs `ray start` in `ns` as the leader of a new session, so that its
+    /// daemons form one process group; returns the group.
+    fn ray_start(&self, ns: &str, venv: &Path, args: &[&str], temp_dir: &Path) -> i32 {
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", ns, "env", "-i"])
+            .arg(format!("PATH={}/bin:/usr/bin:/bin", venv.display()))
+            .arg(format!("HOME={}", self.scratch.path().display()))
+            .arg("RAY_USAGE_STATS_ENABLED=0")
+            .arg("RAY_AUTH_MODE=token")
+            .arg(format!("RAY_AUTH_TOKEN_PATH={}", self.token_file.display()))
+            .arg(venv.join("bin/ray"))
+            .args(args)
+            .arg(format!("--temp-dir={}", temp_dir.display()))
+            .args([
+                "--disable-usage-stats",
+                "--log-style=record",
+                "--log-color=false",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // SAFETY: setsid is async-signal-safe and touches no memory of ours.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::setsid() < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn ray start");
+        let group = child.id() as i32;
+        let out = wait_with_deadline(child, Duration::from_secs(180));
+        assert!(
+            out.status.success(),
+            "ray start {args:?} in {ns} failed:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        group
+    }
+
+    /// The cluster's nodes as the head's GCS lists them, asked from inside
+    /// the head's namespace.
+    pub fn nodes(&self) -> Vec<Value> {
+        let script = r#"
+import json
+from ray._raylet import GcsClient
+c = GcsClient(address="10.215.15.1:6379")
+print(json.dumps([{"node_id": n.node_id.hex(), "ip": n.node_manager_address,
+    "alive": n.state == type(n).ALIVE, "temp_dir": n.temp_dir}
+    for n in c.get_all_node_info(timeout=10).values()]))
+"#;
+        let out = Command::new("ip")
+            .args(["netns", "exec", HEAD_NS, "env", "-i", "RAY_AUTH_MODE=token"])
+            .arg(format!("RAY_AUTH_TOKEN_PATH={}", self.token_file.display()))
+            .arg(ray_venv().join("bin/python"))
+            .args(["-c", script])
+            .output()
+            .expect("run the node list probe");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let line = text.lines().rev().find(|l| l.starts_with('['));
+        serde_json::from_str(line.unwrap_or_else(|| {
+            panic!(
+                "no node list: {text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        }))
+        .expect("node list JSON")
+    }
+
+    pub fn alive_nodes(&self) -> Vec<Value> {
+        self.nodes()
+            .into_iter()
+            .filter(|n| n["alive"] == true)
+            .collect()
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let t = Instant::now();
+        stop_everything_under(self.scratch.path());
+        eprintln!("ray: teardown: processes stopped in {:.1?}", t.elapsed());
+        for ns in [HEAD_NS, HOST_NS] {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        }
+        eprintln!("ray: teardown: namespaces deleted in {:.1?}", t.elapsed());
+        let _ = std::fs::remove_dir_all(self.scratch.path());
+        eprintln!("ray: teardown: scratch removed in {:.1?}", t.elapsed());
+    }
+}
+
+fn make_namespaces() {
+    let ip = |args: &[&str]| {
+        let status = Command::new("ip").args(args).status().expect("run ip");
+        assert!(
+            status.success(),
+            "ip {args:?} failed (the Ray tests need root)"
+        );
+    };
+    for ns in [HEAD_NS, HOST_NS] {
+        // Left by an earlier run that was killed: start clean.
+        let _ = Command::new("ip")
+            .args(["netns", "del", ns])
+            .stderr(Stdio::null())
+            .status();
+    }
+    ip(&["netns", "add", HEAD_NS]);
+    ip(&["netns", "add", HOST_NS]);
+    ip(&[
+        "link",
+        "add",
+        "veth-pmph",
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "veth-pmpw",
+    ]);
+    ip(&["link", "set", "veth-pmph", "netns", HEAD_NS]);
+    ip(&["link", "set", "veth-pmpw", "netns", HOST_NS]);
+    ip(&[
+        "-n",
+        HEAD_NS,
+        "addr",
+        "add",
+        &format!("{HEAD_IP}/24"),
+        "dev",
+        "veth-pmph",
+    ]);
+    ip(&[
+        "-n",
+        HOST_NS,
+        "addr",
+        "add",
+        &format!("{HOST_IP}/24"),
+        "dev",
+        "veth-pmpw",
+    ]);
+    for (ns, dev) in [(HEAD_NS, "veth-pmph"), (HOST_NS, "veth-pmpw")] {
+        ip(&["-n", ns, "link", "set", "lo", "up"]);
+        ip(&["-n", ns, "link", "set", dev, "up"]);
+    }
+}
+
+/// Waits for `child` to exit, killing its group at the deadline.
+fn wait_with_deadline(mut child: std::process::Child, limit: Duration) -> std::process::Output {
+    let deadline = Instant::now() + limit;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() >= deadline {
+            // SAFETY: the child leads its own group; signalling that group.
+            unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
+/// Every process whose command line names `root`, with its group.
+pub fn processes_under(root: &Path) -> Vec<(i32, i32)> {
+    let needle = root.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+            let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            text.contains(&needle).then_some(())?;
+            Some((pid, group_of(pid)?))
+        })
+        .collect()
+}
+
+/// The process group of `pid`, unless it is gone or a zombie.
+pub fn group_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    fields.next()?;
+    fields.next()?.parse().ok()
+}
+
+/// The live members of a process group.
+pub fn members(group: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| group_of(*pid) == Some(group))
+        .collect()
+}
+
+/// The raylet whose `--temp_dir` is `temp_dir`: (pid, group, node id).
+pub fn raylet_of(temp_dir: &Path) -> Option<(i32, i32, String)> {
+    let flag = format!("--temp_dir={}", temp_dir.display());
+    let pids = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok());
+    for pid in pids {
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let args: Vec<String> = cmdline
+            .split(|b| *b == 0)
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .collect();
+        let is_raylet =
+            args.first().is_some_and(|a| a.ends_with("/raylet")) && args.contains(&flag);
+        let node = args.iter().find_map(|a| a.strip_prefix("--node_id="));
+        if let (true, Some(node), Some(group)) = (is_raylet, node, group_of(pid)) {
+            return Some((pid, group, node.to_string()));
+        }
+    }
+    None
+}
+
+/// SIGKILL to every group with a process under `root` (a test's
+/// leftovers need no grace: the head's gcs_server takes seconds to end on
+/// SIGTERM), until none is left.
+fn stop_everything_under(root: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut groups: Vec<i32> = processes_under(root).into_iter().map(|(_, g)| g).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        if groups.is_empty() || Instant::now() >= deadline {
+            return;
+        }
+        for group in groups {
+            // SAFETY: the group holds processes started under this test's dir.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
