@@ -370,7 +370,9 @@ fn every_child_inspect_starts_answers_a_read_only_question() {
 #[test]
 fn a_tool_that_hangs_is_killed_at_the_probe_timeout() {
     let sb = Sandbox::new();
-    let bin = sb.path().join("bin");
+    // The ray pm probes is the one in the provider's venv.
+    let venv = sb.path().join("venv");
+    let bin = venv.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let marker = format!("61.{}", std::process::id());
     write_executable(
@@ -381,7 +383,7 @@ fn a_tool_that_hangs_is_killed_at_the_probe_timeout() {
     let (doc, code) = json_of(
         sb.pm()
             .args(["doctor", "--only", "tool.ray"])
-            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("PM_PROVIDER_VENV", &venv)
             .env("PM_INSPECT_PROBE_TIMEOUT", "1"),
     );
     assert!(
