@@ -17,5 +17,6 @@ pub mod output;
 pub mod pool;
 pub mod progress;
 pub mod secret;
+pub mod signals;
 pub mod state;
 pub mod vault;

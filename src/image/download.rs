@@ -41,17 +41,25 @@ pub struct ObjectInfo {
     pub sha256: Option<String>,
 }
 
-/// Why one request failed, as far as retrying is concerned.
+/// Why one request failed, as far as retrying is concerned. Every text is
+/// one sentence for the operator; raw error chains go to the debug log.
 #[derive(Clone, Debug)]
 pub enum Fault {
-    /// Worth retrying: 5xx, SlowDown, reset, timeout, short body.
+    /// Worth retrying: 5xx, reset, timeout, short body.
     Transient(String),
-    /// 401/403: credentials or policy.
-    Denied(String),
-    /// 404: no such bucket, key or URL.
-    Missing(String),
+    /// Worth retrying: no connection could be made (refused, DNS, no route).
+    Unreachable(String),
+    /// Worth retrying, more slowly: SlowDown, 503, 429.
+    Throttled(String),
+    /// 401/403 or no credentials, with what to change for that cause.
+    Denied { reason: String, hint: String },
+    /// 404: no such bucket, key or URL (`what` names which).
+    Missing { what: String, hint: String },
     /// 412 on If-Match (or 416): the object is not the one we started on.
     Changed,
+    /// The TLS handshake failed (an untrusted or invalid certificate): it
+    /// will not get better by retrying.
+    Tls(String),
     /// Anything else permanent.
     Unsupported(String),
 }
@@ -60,11 +68,38 @@ impl Fault {
     /// The classification every source shares, by HTTP status.
     pub fn from_status(status: u16, text: String) -> Fault {
         match status {
-            401 | 403 => Fault::Denied(text),
-            404 | 410 => Fault::Missing(text),
+            401 | 403 => Fault::Denied {
+                hint: "check the credentials and the permissions on the object".to_string(),
+                reason: text,
+            },
+            404 | 410 => Fault::Missing {
+                what: text,
+                hint: "check the bucket, key or URL (and --endpoint-url for S3-compatible stores)"
+                    .to_string(),
+            },
             412 | 416 => Fault::Changed,
-            408 | 429 | 500..=599 => Fault::Transient(text),
+            429 | 503 => Fault::Throttled(text),
+            408 | 500..=599 => Fault::Transient(text),
             _ => Fault::Unsupported(text),
+        }
+    }
+
+    /// Whether another attempt may succeed.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            Fault::Transient(_) | Fault::Unreachable(_) | Fault::Throttled(_)
+        )
+    }
+
+    /// The text of a retryable fault, for the retry log.
+    pub fn text(&self) -> &str {
+        match self {
+            Fault::Transient(t) | Fault::Unreachable(t) | Fault::Throttled(t) => t,
+            Fault::Tls(t) | Fault::Unsupported(t) => t,
+            Fault::Denied { reason, .. } => reason,
+            Fault::Missing { what, .. } => what,
+            Fault::Changed => "the object changed",
         }
     }
 }
@@ -140,6 +175,9 @@ pub enum EngineError {
     Failed { fault: Fault, attempts: u32 },
     /// Local trouble: disk, threads.
     Local(anyhow::Error),
+    /// SIGINT or SIGTERM: the parts in flight were abandoned; the finished
+    /// ones were announced and are kept.
+    Interrupted(i32),
 }
 
 /// What a finished download produced.
@@ -177,6 +215,10 @@ pub async fn download(
     let window = plan.concurrency as u64;
     let mut tasks = JoinSet::new();
     let mut failure = None;
+    // A signal stops the download between chunks: the parts in flight are
+    // dropped unrecorded, as a crash would drop them.
+    let cancelled = crate::signals::cancelled();
+    tokio::pin!(cancelled);
     'parts: for part in (0..plan.parts()).filter(|&i| !done[i as usize]) {
         loop {
             tokio::select! {
@@ -191,6 +233,10 @@ pub async fn download(
                         failure = Some(e);
                         break 'parts;
                     }
+                }
+                signal = &mut cancelled => {
+                    failure = Some(EngineError::Interrupted(signal));
+                    break 'parts;
                 }
             }
         }
@@ -210,12 +256,13 @@ pub async fn download(
             Ok(())
         });
     }
-    if failure.is_none() {
-        while let Some(joined) = tasks.join_next().await {
-            if let Err(e) = flatten(joined) {
-                failure = Some(e);
-                break;
-            }
+    while failure.is_none() {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(joined) => failure = flatten(joined).err(),
+            },
+            signal = &mut cancelled => failure = Some(EngineError::Interrupted(signal)),
         }
     }
     tasks.abort_all();
@@ -262,9 +309,9 @@ impl PartJob {
                     ));
                 }
                 Err(PartError::Fault(Fault::Changed)) => return Err(EngineError::Changed),
-                Err(PartError::Fault(Fault::Transient(why))) if attempt < attempts => {
+                Err(PartError::Fault(fault)) if fault.retryable() && attempt < attempts => {
                     let delay = backoff(attempt);
-                    tracing::info!(part, attempt, delay_ms = delay.as_millis() as u64, reason = %why, "fetch_part_retry");
+                    tracing::info!(part, attempt, delay_ms = delay.as_millis() as u64, reason = %fault.text(), "fetch_part_retry");
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
@@ -462,16 +509,17 @@ mod tests {
     #[test]
     fn statuses_classify() {
         assert!(matches!(
-            Fault::from_status(503, String::new()),
+            Fault::from_status(500, String::new()),
             Fault::Transient(_)
         ));
+        assert!(Fault::from_status(503, String::new()).retryable());
         assert!(matches!(
             Fault::from_status(403, String::new()),
-            Fault::Denied(_)
+            Fault::Denied { .. }
         ));
         assert!(matches!(
             Fault::from_status(404, String::new()),
-            Fault::Missing(_)
+            Fault::Missing { .. }
         ));
         assert!(matches!(
             Fault::from_status(412, String::new()),

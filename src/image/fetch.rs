@@ -17,7 +17,7 @@
 //!    `images`, and the `downloads` row is dropped.
 
 use crate::context::Context;
-use crate::error::{PmError, STORE_CHECKSUM};
+use crate::error::{PmError, STORE_CHECKSUM, TransientCause};
 use crate::image::download::{self, Downloaded, EngineError, Fault, ObjectInfo, Plan, Remote};
 use crate::image::source::Source;
 use crate::image::store::{ImageRecord, ImageStore};
@@ -117,26 +117,28 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
     }
     let partial = partial_dir.join(format!("{key}.part"));
     let result = match &source {
-        Source::Local { path } => fetch_local(ctx, options, path, &partial)
-            .and_then(|hex| {
-                finish(
-                    ctx,
-                    &store,
-                    &canonical,
-                    &partial,
-                    &hex,
-                    None,
-                    expected.as_deref(),
-                )
-            })
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&partial);
-            })
-            .map(|record| Fetched {
-                bytes_downloaded: record.size,
-                bytes_resumed: 0,
-                record,
-            }),
+        Source::Local { path } => {
+            fetch_local_cooperatively(ctx, options, path, &partial, &canonical)
+                .and_then(|hex| {
+                    finish(
+                        ctx,
+                        &store,
+                        &canonical,
+                        &partial,
+                        &hex,
+                        None,
+                        expected.as_deref(),
+                    )
+                })
+                .inspect_err(|_| {
+                    let _ = std::fs::remove_file(&partial);
+                })
+                .map(|record| Fetched {
+                    bytes_downloaded: record.size,
+                    bytes_resumed: 0,
+                    record,
+                })
+        }
         Source::S3 { .. } | Source::Http { .. } => fetch_remote(
             ctx,
             options,
@@ -160,7 +162,9 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
             ))
         }
         Err(e) => {
-            tracing::warn!(source = %canonical, error = format!("{e:#}"), "fetch_failed");
+            // The error itself is printed once, by main; the log keeps the
+            // whole chain for -vv.
+            tracing::debug!(source = %canonical, error = format!("{e:#}"), "fetch_failed");
             Err(e)
         }
     }
@@ -235,6 +239,49 @@ pub fn source_key(source: &str) -> String {
     crate::image::s3::hex(&Sha256::digest(source.as_bytes())[..16])
 }
 
+/// The local copy stops at a signal between blocks; a copy is not resumable,
+/// so nothing is kept (the caller removes the partial file).
+fn fetch_local_cooperatively(
+    ctx: &Context,
+    options: &FetchOptions,
+    path: &Path,
+    partial: &Path,
+    canonical: &str,
+) -> Result<String> {
+    let _scope = crate::signals::cooperative();
+    fetch_local(ctx, options, path, partial).map_err(|e| match e.downcast::<Signalled>() {
+        Ok(Signalled(signal)) => interrupted(signal, canonical, None),
+        Err(e) => e,
+    })
+}
+
+/// A signal noticed inside a loop, before it is put in words.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by signal {0}")]
+struct Signalled(i32);
+
+/// The `interrupted` error of a fetch; `kept`: parts and bytes a rerun
+/// resumes from.
+fn interrupted(signal: i32, canonical: &str, kept: Option<(usize, usize, u64)>) -> anyhow::Error {
+    let (kept, kept_bytes) = match kept {
+        Some((parts, total, bytes)) if parts > 0 => (
+            Some(format!(
+                "{parts} of {total} parts ({bytes} bytes) of the partial download"
+            )),
+            Some(bytes),
+        ),
+        _ => (None, None),
+    };
+    PmError::Interrupted {
+        signal,
+        doing: format!("fetching {canonical}"),
+        kept,
+        kept_bytes,
+        resume: Some(crate::signals::rerun_command()),
+    }
+    .into()
+}
+
 /// Copies a local file into the partial file, hashing in the same pass.
 fn fetch_local(
     ctx: &Context,
@@ -267,6 +314,9 @@ fn fetch_local(
     let mut buffer = vec![0u8; 1 << 20];
     let mut offset = 0u64;
     loop {
+        if let Some(signal) = crate::signals::received() {
+            return Err(Signalled(signal).into());
+        }
         let n = input.read(&mut buffer)?;
         if n == 0 {
             break;
@@ -338,7 +388,15 @@ fn fetch_remote(
     // One restart from zero is allowed when the object changes under us.
     let mut restarted = false;
     loop {
-        let info = runtime.block_on(head_with_retries(&remote, options, canonical))?;
+        let info = {
+            let _scope = crate::signals::cooperative();
+            runtime.block_on(async {
+                tokio::select! {
+                    info = head_with_retries(&remote, options, canonical) => info,
+                    signal = crate::signals::cancelled() => Err(interrupted(signal, canonical, None)),
+                }
+            })?
+        };
         if info.size > options.max_size {
             return Err(PmError::ImageTooLarge {
                 source_url: canonical.to_string(),
@@ -349,6 +407,9 @@ fn fetch_remote(
         }
         let claim = claim_download(ctx, options, canonical, partial, &info)?;
         let bytes_resumed = claim.resumed_bytes();
+        let resumed_parts: Vec<u64> = (0..claim.done.len() as u64)
+            .filter(|&i| claim.done[i as usize])
+            .collect();
         let checkpoints = Checkpoints {
             file: claim.file.try_clone()?,
             size: info.size,
@@ -368,19 +429,36 @@ fn fetch_remote(
             stall_timeout: options.stall_timeout,
             etag: info.etag.clone(),
         };
-        let outcome = runtime.block_on(download::download(
-            remote.clone(),
-            Arc::new(claim.file),
-            plan,
-            claim.done,
-            finished_tx,
-            progress.clone(),
-        ));
+        let total_parts = plan.parts() as usize;
+        let part_len = |part: u64| claim.part_size.min(info.size - part * claim.part_size);
+        let outcome = {
+            let _scope = crate::signals::cooperative();
+            runtime.block_on(download::download(
+                remote.clone(),
+                Arc::new(claim.file),
+                plan,
+                claim.done,
+                finished_tx,
+                progress.clone(),
+            ))
+        };
         progress.finish();
-        // The ledger ends when the engine's senders are gone.
+        // The ledger ends when the engine's senders are gone, having
+        // recorded every part that finished, even after a signal.
         let ledger_result = ledger
             .join()
             .map_err(|_| anyhow::anyhow!("the download bookkeeping thread panicked"))?;
+        // What a rerun resumes from: earlier runs' parts and this run's.
+        let kept = || {
+            let recorded = ledger_result.as_deref().unwrap_or_default();
+            let parts = resumed_parts.len() + recorded.len();
+            let bytes = resumed_parts
+                .iter()
+                .chain(recorded)
+                .map(|&p| part_len(p))
+                .sum();
+            (parts, total_parts, bytes)
+        };
         match outcome {
             Ok(Downloaded {
                 sha256,
@@ -424,7 +502,10 @@ fn fetch_remote(
                 .into());
             }
             Err(EngineError::Failed { fault, attempts }) => {
-                return Err(fault_error(canonical, fault, attempts));
+                return Err(fault_error(canonical, fault, attempts, kept().2));
+            }
+            Err(EngineError::Interrupted(signal)) => {
+                return Err(interrupted(signal, canonical, Some(kept())));
             }
             Err(EngineError::Local(e)) => return Err(e),
         }
@@ -469,37 +550,53 @@ async fn head_with_retries(
             .unwrap_or_else(|_| Err(Fault::Transient("HEAD timed out".to_string())));
         match outcome {
             Ok(info) => return Ok(info),
-            Err(Fault::Transient(why)) if attempt <= options.retries => {
-                tracing::info!(attempt, reason = %why, "fetch_head_retry");
+            Err(fault) if fault.retryable() && attempt <= options.retries => {
+                tracing::info!(attempt, reason = %fault.text(), "fetch_head_retry");
                 tokio::time::sleep(download::backoff(attempt)).await;
                 attempt += 1;
             }
-            Err(fault) => return Err(fault_error(canonical, fault, attempt)),
+            Err(fault) => return Err(fault_error(canonical, fault, attempt, 0)),
         }
     }
 }
 
-/// Turns a permanent (or retried-out) fault into the error the operator sees.
-fn fault_error(canonical: &str, fault: Fault, attempts: u32) -> anyhow::Error {
+/// Turns a permanent (or retried-out) fault into the error the operator
+/// sees. `kept_bytes`: finished parts a rerun resumes from.
+fn fault_error(canonical: &str, fault: Fault, attempts: u32, kept_bytes: u64) -> anyhow::Error {
     let source_url = canonical.to_string();
+    let transient = |last: String, cause: TransientCause| PmError::FetchTransient {
+        source_url: source_url.clone(),
+        attempts,
+        last,
+        cause,
+        kept_bytes,
+    };
     match fault {
-        Fault::Transient(last) => PmError::FetchTransient {
+        Fault::Transient(last) => transient(last, TransientCause::Other).into(),
+        Fault::Unreachable(last) => transient(last, TransientCause::Unreachable).into(),
+        Fault::Throttled(last) => transient(last, TransientCause::Throttled).into(),
+        Fault::Denied { reason, hint } => PmError::FetchDenied {
             source_url,
-            attempts,
-            last,
+            reason,
+            hint,
         }
         .into(),
-        Fault::Denied(reason) => PmError::FetchDenied { source_url, reason }.into(),
-        Fault::Missing(reason) => PmError::not_found(
-            format!("{source_url} ({reason})"),
-            Some(
-                "check the bucket, key or URL (and --endpoint-url for S3-compatible stores)"
-                    .to_string(),
-            ),
-        )
-        .into(),
+        Fault::Missing { what, hint } => PmError::not_found(what, Some(hint)).into(),
         Fault::Changed => PmError::ObjectChanged { source_url }.into(),
-        Fault::Unsupported(reason) => PmError::FetchUnsupported { source_url, reason }.into(),
+        Fault::Tls(reason) => PmError::FetchUnsupported {
+            source_url,
+            reason,
+            hint: Some(
+                "if the certificate is right, trust its CA (add it to the system store or point SSL_CERT_FILE at it); otherwise check the URL's host name".to_string(),
+            ),
+        }
+        .into(),
+        Fault::Unsupported(reason) => PmError::FetchUnsupported {
+            source_url,
+            reason,
+            hint: None,
+        }
+        .into(),
     }
 }
 
@@ -658,6 +755,9 @@ impl Checkpoints {
     }
 }
 
+/// The bookkeeping thread; it ends with the parts it recorded.
+type Ledger = std::thread::JoinHandle<Result<Vec<u64>>>;
+
 /// The bookkeeping thread: records each finished part in its own
 /// transaction (so a SIGKILL loses only parts in flight) on its own
 /// connection, off the download's path, and marks parts durable after each
@@ -666,15 +766,13 @@ fn spawn_ledger(
     state_path: PathBuf,
     source: String,
     checkpoints: Checkpoints,
-) -> Result<(
-    std::sync::mpsc::Sender<u64>,
-    std::thread::JoinHandle<Result<()>>,
-)> {
+) -> Result<(std::sync::mpsc::Sender<u64>, Ledger)> {
     let (tx, rx) = std::sync::mpsc::channel::<u64>();
     let handle = std::thread::Builder::new()
         .name("pm-ledger".to_string())
-        .spawn(move || -> Result<()> {
+        .spawn(move || -> Result<Vec<u64>> {
             let mut state = State::open(&state_path)?;
+            let mut recorded = Vec::new();
             let mut unsynced: Vec<u64> = Vec::new();
             let mut unsynced_bytes = 0u64;
             for part in rx {
@@ -690,6 +788,7 @@ fn spawn_ledger(
                     Ok(())
                 })?;
                 crate::failpoint::hit("fetch_part_recorded");
+                recorded.push(part);
                 unsynced.push(part);
                 unsynced_bytes += checkpoints.part_len(part);
                 if unsynced_bytes >= checkpoints.every {
@@ -702,7 +801,7 @@ fn spawn_ledger(
                     unsynced_bytes = 0;
                 }
             }
-            Ok(())
+            Ok(recorded)
         })?;
     Ok((tx, handle))
 }

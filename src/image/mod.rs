@@ -12,3 +12,4 @@ pub mod gc;
 pub mod http;
 pub mod s3;
 pub mod source;
+pub mod transport;

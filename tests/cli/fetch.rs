@@ -270,6 +270,13 @@ fn transient_faults_beyond_the_retry_budget_exit_transient() {
             .unwrap()
             .contains("SlowDown")
     );
+    assert_one_sentence(&doc);
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("throttling")),
+        "{doc}"
+    );
     assert_eq!(count(&sb, "images"), 0);
 }
 
@@ -283,15 +290,163 @@ fn permanent_failures_fail_fast_with_their_codes() {
     wrong_key.env("AWS_SECRET_ACCESS_KEY", "not-the-secret-key-at-all");
     let (doc, code) = fetch_json(wrong_key, "s3://perm/root.tar");
     assert_eq!((error_code(&doc), code), ("fetch_denied", 6), "{doc}");
+    assert_one_sentence(&doc);
 
     let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://perm/missing.tar");
     assert_eq!((error_code(&doc), code), ("not_found", 4), "{doc}");
+    assert_eq!(
+        doc["error"]["message"],
+        "object missing.tar in bucket perm not found"
+    );
 
     let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://no-such-bucket/root.tar");
     assert_eq!((error_code(&doc), code), ("not_found", 4), "{doc}");
+    assert_eq!(
+        doc["error"]["message"],
+        format!("bucket no-such-bucket on {} not found", proxy.endpoint)
+    );
 
-    assert_eq!(proxy.heads(), 3, "one HEAD each, no retries");
+    // One HEAD each, no retries; a 404 (a HEAD answer has no body to say
+    // which is missing) also HEADs the bucket.
+    assert_eq!(proxy.heads(), 1 + 2 + 2);
     assert_eq!(proxy.gets(), 0);
+}
+
+/// The message is one sentence: no Rust debug dump, no SDK error chain.
+fn assert_one_sentence(doc: &Value) {
+    let message = doc["error"]["message"].as_str().expect("message");
+    for dump in [
+        "{",
+        "Os ",
+        "Error(",
+        "DispatchFailure",
+        "ProviderError",
+        "\n",
+    ] {
+        assert!(!message.contains(dump), "{dump:?} in {message}");
+    }
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        doc["error"]["hint"].as_str().is_some_and(|h| !h.is_empty()),
+        "{doc}"
+    );
+}
+
+/// pm with no AWS credentials anywhere: no variables, no files, and no
+/// instance metadata service (which is off this machine).
+fn pm_without_credentials(sb: &Sandbox, endpoint: &str) -> std::process::Command {
+    let mut pm = pm_s3(sb, endpoint);
+    pm.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    pm
+}
+
+#[test]
+fn missing_or_failing_credentials_are_one_sentence_and_the_sdk_stays_quiet() {
+    bucket_with("nocreds", "root.tar", &data(MIB, 23));
+    let sb = Sandbox::new();
+    let out = cmd(pm_without_credentials(&sb, s3s_endpoint()))
+        .args(["image", "fetch", "s3://nocreds/root.tar", "--json"])
+        .output()
+        .expect("run");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(error_code(&doc), "fetch_denied", "{doc}");
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(
+        doc["error"]["message"],
+        "access to s3://nocreds/root.tar was denied: no AWS credentials were found"
+    );
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("AWS_ACCESS_KEY_ID")),
+        "{doc}"
+    );
+
+    // A profile whose credential_process fails: the SDK logs WARN lines of
+    // its own while it tries the chain. They stay below the default
+    // verbosity; -v shows them.
+    let config = sb.path().join("aws-config");
+    std::fs::write(
+        &config,
+        "[profile broken]\nregion = us-east-1\ncredential_process = /bin/false\n",
+    )
+    .expect("aws config");
+    let broken = |verbose: bool| {
+        let mut pm = pm_without_credentials(&sb, s3s_endpoint());
+        pm.env("AWS_CONFIG_FILE", &config)
+            .env("AWS_PROFILE", "broken");
+        let mut c = cmd(pm);
+        if verbose {
+            c.arg("-v");
+        }
+        c.args(["image", "fetch", "s3://nocreds/root.tar", "--json"])
+            .output()
+            .expect("run")
+    };
+    let out = broken(false);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(error_code(&doc), "fetch_denied", "{doc}");
+    assert_one_sentence(&doc);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the AWS credential provider failed"),
+        "{doc}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("WARN"),
+        "SDK logs at the default verbosity: {stderr}"
+    );
+    assert_eq!(stderr.matches("pm: error:").count(), 1, "{stderr}");
+    let verbose = broken(true);
+    assert!(
+        String::from_utf8_lossy(&verbose.stderr).contains("WARN"),
+        "-v shows the SDK's warnings"
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_says_so_and_that_nothing_was_downloaded() {
+    let sb = Sandbox::new();
+    let closed = format!("http://127.0.0.1:{}", servers::free_port());
+    let mut pm = pm_s3(&sb, &closed);
+    pm.env("PM_IMAGE_RETRIES", "1");
+    let (doc, code) = fetch_json(pm, "s3://any/root.tar");
+    assert_eq!((error_code(&doc), code), ("fetch_transient", 8), "{doc}");
+    assert_one_sentence(&doc);
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("cannot connect to {closed}: connection refused")),
+        "{message}"
+    );
+    let hint = doc["error"]["hint"].as_str().unwrap();
+    assert!(!hint.contains("finished parts are kept"), "{hint}");
+    assert!(hint.contains("nothing was downloaded"), "{hint}");
+    assert_eq!(doc["error"]["kept_bytes"], 0);
+}
+
+#[test]
+fn an_untrusted_tls_endpoint_is_a_tls_error_with_a_hint() {
+    let origin = servers::TlsOrigin::start(b"not an S3 server");
+    let endpoint = origin.url.trim_end_matches("/root.tar").to_string();
+    let sb = Sandbox::new();
+    let (doc, code) = fetch_json(pm_s3(&sb, &endpoint), "s3://any/root.tar");
+    assert_eq!((error_code(&doc), code), ("fetch_unsupported", 3), "{doc}");
+    assert_one_sentence(&doc);
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("the TLS handshake with {endpoint} failed")),
+        "{message}"
+    );
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("SSL_CERT_FILE")),
+        "{doc}"
+    );
 }
 
 #[test]

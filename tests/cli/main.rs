@@ -12,6 +12,7 @@ mod crash;
 mod fetch;
 mod generated;
 mod lock;
+mod messages;
 mod rootfs;
 mod state;
 mod thin;
