@@ -81,6 +81,12 @@ pub fn install(json: bool, argv: &[String]) {
 
 extern "C" fn on_signal(signal: libc::c_int) {
     let saved = errno();
+    // The next signal of either kind is the kernel's: it kills at once
+    // (SA_RESETHAND already did this for the one that came).
+    for other in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: signal(2) with SIG_DFL is async-signal-safe.
+        unsafe { libc::signal(other, libc::SIG_DFL) };
+    }
     let _ = SIGNAL.compare_exchange(0, signal, Ordering::SeqCst, Ordering::SeqCst);
     let fd = WAKE_FD.load(Ordering::SeqCst);
     if fd >= 0 {
@@ -130,10 +136,13 @@ fn watch(read_fd: libc::c_int) {
         }
     }
     let signal = SIGNAL.load(Ordering::SeqCst);
+    // Decided before the work is woken: once woken it may finish its scope
+    // at once, and must still be the one that reports.
+    let cooperative = COOPERATIVE.load(Ordering::SeqCst) > 0;
     if let Some(cancel) = CANCEL.get() {
         cancel.send_replace(signal);
     }
-    if COOPERATIVE.load(Ordering::SeqCst) > 0 {
+    if cooperative {
         write_fd(
             2,
             &format!(

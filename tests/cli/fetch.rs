@@ -864,3 +864,146 @@ fn https_source_is_verified_against_trusted_roots() {
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
 }
+
+/// Sends `signal` to a child pm.
+fn send_signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    assert_eq!(rc, 0, "kill({signal})");
+}
+
+/// A proxy that forwards the first `passing` GETs and stalls every later
+/// one, and a receiver that hears when the first stalled GET arrives: by
+/// then (one part at a time) exactly `passing` parts are finished.
+fn stalling_proxy(passing: usize) -> (Proxy, std::sync::mpsc::Receiver<()>) {
+    let proxy = Proxy::start(s3s_endpoint());
+    proxy.inject(
+        std::iter::repeat_n(Fault::Pass, passing).chain(std::iter::repeat_n(Fault::Stall, 8)),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stalled = passing as u64 + 1;
+    proxy.before_get(move |n| {
+        if n == stalled {
+            let _ = tx.send(());
+        }
+    });
+    (proxy, rx)
+}
+
+fn spawn_fetch(mut pm: std::process::Command, source: &str) -> Child {
+    pm.env("PM_IMAGE_CONCURRENCY", "1")
+        .env("PM_IMAGE_STALL_TIMEOUT", "600")
+        .args(["image", "fetch", source, "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pm")
+}
+
+#[test]
+fn a_fetch_stopped_by_sigterm_mid_download_reports_interrupted_and_resumes() {
+    let body = data(8 * MIB, 24);
+    bucket_with("sigterm", "root.tar", &body);
+    let (proxy, stalled) = stalling_proxy(3);
+    let sb = Sandbox::new();
+    let child = spawn_fetch(pm_s3(&sb, &proxy.endpoint), "s3://sigterm/root.tar");
+    stalled
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("pm reached the fourth part");
+    send_signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(error_code(&doc), "interrupted", "{doc}");
+    let err = &doc["error"];
+    assert_eq!(err["signal"], "SIGTERM");
+    assert_eq!(err["kept_bytes"], (3 * MIB) as u64, "{doc}\n{stderr}");
+    assert!(
+        err["kept"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("3 of 8 parts")),
+        "{doc}"
+    );
+    assert!(
+        err["resume"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("pm image fetch s3://sigterm/root.tar")),
+        "{doc}"
+    );
+    assert!(stderr.contains("SIGTERM received"), "{stderr}");
+    assert_eq!(stderr.matches("pm: error:").count(), 1, "{stderr}");
+    assert_eq!(recorded_parts(&sb), BTreeSet::from([0, 1, 2]));
+    assert_eq!(count(&sb, "images"), 0);
+
+    let proxy = Proxy::start(s3s_endpoint());
+    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://sigterm/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    assert_eq!(doc["bytes_resumed"], (3 * MIB) as u64);
+    assert_eq!(
+        proxy.body_bytes(),
+        (5 * MIB) as u64,
+        "only the missing parts"
+    );
+}
+
+#[test]
+fn a_second_signal_stops_pm_at_once() {
+    bucket_with("twice", "root.tar", &data(4 * MIB, 25));
+    let (proxy, _stalled) = stalling_proxy(1);
+    let sb = Sandbox::new();
+    let mut pm = pm_s3(&sb, &proxy.endpoint);
+    // The bookkeeping thread holds at the first part, so the clean stop
+    // after the first signal cannot finish.
+    pm.env("PM_FAILPOINTS", "fetch_part_recorded=pause");
+    let mut child = spawn_fetch(pm, "s3://twice/root.tar");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    crate::support::wait_for_line(&mut stderr, "paused");
+    send_signal(&child, libc::SIGINT);
+    crate::support::wait_for_line(&mut stderr, "SIGINT received");
+    send_signal(&child, libc::SIGINT);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGINT), "killed by the second");
+}
+
+#[test]
+fn a_signal_outside_a_download_exits_130_with_the_document_and_state_stays_usable() {
+    let sb = Sandbox::new();
+    let body = data(MIB, 26);
+    let file = sb.path().join("root.tar");
+    std::fs::write(&file, &body).expect("write");
+    let mut pm = sb.pm_std();
+    // Held after the blob is in the store and before it is recorded: the
+    // step a crash would leave half done.
+    pm.env("PM_FAILPOINTS", "fetch_before_record=pause")
+        .args(["image", "fetch"])
+        .arg(&file)
+        .arg("--json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = pm.spawn().expect("spawn");
+    // Held open: closing it would release the failpoint.
+    let _stdin = child.stdin.take();
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    crate::support::wait_for_line(&mut stderr, "paused");
+    send_signal(&child, libc::SIGINT);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(error_code(&doc), "interrupted", "{doc}");
+    assert_eq!(doc["error"]["signal"], "SIGINT");
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("pm image fetch")),
+        "{doc}"
+    );
+    assert_eq!(count(&sb, "images"), 0, "nothing recorded half way");
+
+    let (again, code) = json_of(sb.pm().args(["image", "fetch"]).arg(&file));
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["digest"], format!("sha256:{}", sha256_hex(&body)));
+}
