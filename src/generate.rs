@@ -16,10 +16,33 @@ pub const SHELLS: &[(Shell, &str)] = &[
     (Shell::PowerShell, "_pm.ps1"),
 ];
 
-pub fn completion_script(shell: Shell) -> String {
+/// The dynamic completion script for `shell`: what `COMPLETE=<shell> pm`
+/// prints. It calls `completer` (`pm`, found on PATH, in the shipped files)
+/// for every completion, so values that live in the state (image ids,
+/// activation names) complete too. Every shell `pm completions` accepts has
+/// a dynamic adapter in clap_complete.
+pub fn completion_script(shell: Shell, completer: &str) -> String {
+    let name = shell.to_string();
+    let shells = clap_complete::env::Shells::builtins();
+    let Some(adapter) = shells.completer(&name) else {
+        return String::new();
+    };
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut crate::cli::command(), "pm", &mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
+    if adapter
+        .write_registration("COMPLETE", "pm", "pm", completer, &mut buf)
+        .is_err()
+    {
+        return String::new();
+    }
+    let mut script = String::from_utf8_lossy(&buf).into_owned();
+    if shell == Shell::Zsh {
+        // Autoloaded from $fpath, the file is the body of `_pm`: complete
+        // right away instead of only registering for the next <Tab>.
+        script.push_str(
+            "\nif [ \"$funcstack[1]\" = \"_pm\" ]; then\n    _clap_dynamic_completer_pm \"$@\"\nfi\n",
+        );
+    }
+    script
 }
 
 /// Every generated file, as (path relative to the repo, contents).
@@ -29,7 +52,7 @@ pub fn all_files() -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
         .map(|(shell, name)| {
             (
                 Path::new("completions").join(name),
-                completion_script(*shell).into_bytes(),
+                completion_script(*shell, "pm").into_bytes(),
             )
         })
         .collect();

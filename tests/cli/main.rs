@@ -5,6 +5,7 @@ mod support;
 mod activate;
 mod archives;
 mod bw_fixture;
+mod completion;
 mod concurrency;
 mod config;
 mod contract;
