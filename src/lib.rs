@@ -9,6 +9,7 @@ pub mod context;
 pub mod error;
 pub mod failpoint;
 pub mod generate;
+pub mod help;
 pub mod image;
 pub mod input;
 pub mod lock;
