@@ -15,6 +15,7 @@ mod generated;
 mod lock;
 mod messages;
 mod rootfs;
+mod setup;
 mod state;
 mod thin;
 mod validate;
