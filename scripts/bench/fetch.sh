@@ -20,7 +20,7 @@
 #    in a namespace.
 #
 #   sudo bash scripts/bench/fetch.sh                       # both tables
-#   ROUNDS=7 SIZE_MIB=1024 SHAPED_MIB=512 bash scripts/bench/fetch.sh
+#   ROUNDS=7 SIZE_MIB=2048 SHAPED_MIB=512 bash scripts/bench/fetch.sh
 #   TABLES=2 bash scripts/bench/fetch.sh                   # only the shaped link
 #
 # Needs root (namespaces, tc). Installs what it lacks: aria2, rclone, nginx,
@@ -33,7 +33,7 @@ tools_dir="$repo/.tools"
 export PATH="$tools_dir/bin:$tools_dir/venv/bin:$tools_dir/node/node_modules/.bin:$PATH:/usr/sbin:/sbin"
 rounds=${ROUNDS:-5}
 size_mib=${SIZE_MIB:-1024}
-shaped_mib=${SHAPED_MIB:-512}
+shaped_mib=${SHAPED_MIB:-1024}
 tables=${TABLES:-1 2}
 work=${BENCH_DIR:-$repo/target/bench-fetch}
 # The shaped link: per connection and in total, in MB/s (10^6 bytes).
@@ -111,6 +111,9 @@ CONF
 }
 
 seconds() { date +%s.%N; }
+# The host's load, printed with each table: on a shared machine it decides
+# how far the medians can be trusted.
+load() { echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
 rate() { python3 -c "print(f'{$1/($3-$2)/1e6:.0f}')"; }
 
 # The tools. Each writes a fresh file (pm: a fresh store) on the same disk,
@@ -235,7 +238,7 @@ setup_namespaces() {
   nginx_conf "$work/nginx2" "$srv_ip:$web2"
   ip netns exec "$ns_srv" nginx -c "$work/nginx2/nginx.conf" -p "$work/nginx2" &
   pids+=($!)
-  ip netns exec "$ns_srv" s3rver -d "$work/s3rver" -a "$srv_ip" -p "$s3port" --silent &
+  ip netns exec "$ns_srv" s3rver -d "$work/s3rver" -a "$srv_ip" -p "$s3port" --silent >/dev/null &
   pids+=($!)
   wait_port "$srv_ip" "$web2" "$ns_cli"
   wait_port "$srv_ip" "$s3port" "$ns_cli"
@@ -251,6 +254,9 @@ setup_namespaces() {
 
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 \
   AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+# Every endpoint here is plain http; rclone 1.60 refuses to start when a CA
+# bundle is configured for it anyway.
+unset AWS_CA_BUNDLE
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
@@ -280,7 +286,7 @@ verdict() { python3 -c "print('met' if $1 >= $2 else 'NOT met')"; }
 table_same_work() {
   setup_loopback
   echo
-  echo "Table 1: the same work (download, SHA-256, fsync), $size_mib MiB from nginx on loopback, $rounds rounds"
+  echo "Table 1: the same work (download, SHA-256, fsync), $size_mib MiB from nginx on loopback, $rounds rounds ($(load))"
   run_rounds run_same_work pm curl+sha256sum+sync aria2c+sha256sum+sync
   echo
   echo "| tool | median MB/s | pm / tool | target |"
@@ -291,12 +297,13 @@ table_same_work() {
     r=$(ratio pm "$t")
     echo "| $t | ${med[$t]} | $r | >= 2: $(verdict "$r" 2) |"
   done
+  echo "(load after the table: $(load))"
 }
 
 table_shaped() {
   setup_namespaces
   echo
-  echo "Table 2: shaped link ($flow_mbs MB/s per connection, $total_mbs MB/s in total; $classifier), $shaped_mib MiB, $rounds rounds"
+  echo "Table 2: shaped link ($flow_mbs MB/s per connection, $total_mbs MB/s in total; $classifier), $shaped_mib MiB, $rounds rounds ($(load))"
   run_rounds run_shaped pm-http pm-s3 curl aria2c aws rclone
   local best_pm best_peer cap_ratio
   best_pm=$(python3 -c "print(max(${med[pm-http]}, ${med[pm-s3]}))")
@@ -315,6 +322,7 @@ table_shaped() {
   echo "pm / curl: $(ratio pm-http curl) (target >= 5: $(verdict "$(ratio pm-http curl)" 5))"
   echo "pm / fastest peer ($best_peer MB/s): $(python3 -c "print(f'{$best_pm/$best_peer:.2f}')") (target >= 1: $(verdict "$best_pm" "$best_peer"))"
   echo "same server: pm-s3 / aws = $(ratio pm-s3 aws), pm-s3 / rclone = $(ratio pm-s3 rclone); pm-http / aria2c = $(ratio pm-http aria2c)"
+  echo "(load after the table: $(load))"
 }
 
 for t in $tables; do

@@ -7,15 +7,17 @@
 //! `finished` channel, whose receiver records it in state, so a crash loses
 //! at most the parts in flight.
 //!
-//! SHA-256 is computed in the same run without reading the new data back: a
-//! hasher thread consumes part buffers in order. Parts that finish out of
-//! order wait in memory until the prefix before them is hashed, and a part
-//! is only started while it lies within `concurrency` parts of the hashed
-//! prefix, so at most `concurrency` part buffers exist at any time: memory is
-//! bounded by `concurrency × part_size` whatever the object size. Parts that
-//! were already on disk from an interrupted run are read back once by the
-//! hasher when the prefix reaches them (they were not downloaded by this run,
-//! so this is not a second read of new data).
+//! SHA-256 is computed in the same run: a hasher thread consumes parts in
+//! order. A part that starts within `concurrency` parts of the hashed prefix
+//! (the window) keeps its bytes in a buffer for the hasher, so data is not
+//! read back; at most `concurrency` such buffers exist at any time (every
+//! buffered part that is not hashed yet lies in the window), so memory is
+//! bounded by `concurrency × part_size` whatever the object size. A
+//! connection whose next part lies beyond the window does not wait for the
+//! hash to catch up (one slow part would otherwise idle all the others): it
+//! fetches ahead, up to `LOOKAHEAD_WINDOWS` windows, without a buffer, and
+//! the hasher reads that part back from the file (the page cache) when the
+//! prefix reaches it, as it does for parts an interrupted run left on disk.
 
 use crate::image::http::{HttpBody, HttpObject};
 use crate::image::s3::{S3Body, S3Object};
@@ -140,6 +142,11 @@ impl Body {
     }
 }
 
+/// How many windows of `concurrency` parts a connection may fetch ahead of
+/// the hashed prefix. The parts beyond the first window are read back from
+/// the page cache by the hasher; this bounds how much that can be.
+const LOOKAHEAD_WINDOWS: u64 = 4;
+
 /// How an object is cut and fetched.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -200,7 +207,7 @@ pub async fn download(
 ) -> Result<Downloaded, EngineError> {
     let plan = Arc::new(plan);
     let (hashed_tx, mut hashed_rx) = watch::channel(0u64);
-    let (buffers_tx, buffers_rx) = std::sync::mpsc::channel::<(u64, Vec<u8>)>();
+    let (buffers_tx, buffers_rx) = std::sync::mpsc::channel::<(u64, Option<Vec<u8>>)>();
     let pool = BufferPool::default();
     let hasher = {
         let (file, plan, done, pool) = (file.clone(), plan.clone(), done.clone(), pool.clone());
@@ -210,9 +217,8 @@ pub async fn download(
             .map_err(|e| EngineError::Local(e.into()))?
     };
     let received = Arc::new(AtomicU64::new(0));
-    // Parts in flight or waiting to be hashed all lie in the window
-    // [hashed, hashed + window): that alone bounds both concurrency and memory.
     let window = plan.concurrency as u64;
+    let lookahead = window * LOOKAHEAD_WINDOWS;
     let mut tasks = JoinSet::new();
     let mut failure = None;
     // A signal stops the download between chunks: the parts in flight are
@@ -220,15 +226,26 @@ pub async fn download(
     let cancelled = crate::signals::cancelled();
     tokio::pin!(cancelled);
     'parts: for part in (0..plan.parts()).filter(|&i| !done[i as usize]) {
+        // A part starts when a connection is free and it is within the
+        // lookahead of the hashed prefix.
         loop {
+            while let Some(joined) = tasks.try_join_next() {
+                if let Err(e) = flatten(joined) {
+                    failure = Some(e);
+                    break 'parts;
+                }
+            }
+            let hashed = *hashed_rx.borrow_and_update();
+            if tasks.len() < plan.concurrency && part < hashed + lookahead {
+                break;
+            }
             tokio::select! {
-                ready = hashed_rx.wait_for(|&h| part < h + window) => {
-                    if ready.is_err() {
+                changed = hashed_rx.changed() => {
+                    if changed.is_err() {
                         break 'parts; // the hasher stopped: its error is reported below
                     }
-                    break;
                 }
-                Some(joined) = tasks.join_next() => {
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
                     if let Err(e) = flatten(joined) {
                         failure = Some(e);
                         break 'parts;
@@ -240,6 +257,7 @@ pub async fn download(
                 }
             }
         }
+        let buffered = part < *hashed_rx.borrow() + window;
         let job = PartJob {
             pool: pool.clone(),
             remote: remote.clone(),
@@ -250,7 +268,7 @@ pub async fn download(
         };
         let (finished, buffers) = (finished.clone(), buffers_tx.clone());
         tasks.spawn(async move {
-            let bytes = job.fetch_with_retries(part).await?;
+            let bytes = job.fetch_with_retries(part, buffered).await?;
             let _ = finished.send(part);
             let _ = buffers.send((part, bytes));
             Ok(())
@@ -297,11 +315,16 @@ struct PartJob {
 }
 
 impl PartJob {
-    async fn fetch_with_retries(&self, part: u64) -> Result<Vec<u8>, EngineError> {
+    /// The part's bytes when `buffered`, else `None` (they are on disk).
+    async fn fetch_with_retries(
+        &self,
+        part: u64,
+        buffered: bool,
+    ) -> Result<Option<Vec<u8>>, EngineError> {
         let attempts = self.plan.retries + 1;
         let mut attempt = 1;
         loop {
-            match self.fetch_once(part).await {
+            match self.fetch_once(part, buffered).await {
                 Ok(bytes) => return Ok(bytes),
                 Err(PartError::Local(e)) => {
                     return Err(EngineError::Local(
@@ -330,7 +353,7 @@ impl PartJob {
     /// task) and copied into the part's buffer for the hasher. Keeping the
     /// HTTP stack's own chunks instead would save the copy but pin its
     /// larger read buffers: measured, peak RSS went from 82 to 165 MiB.
-    async fn fetch_once(&self, part: u64) -> Result<Vec<u8>, PartError> {
+    async fn fetch_once(&self, part: u64, buffered: bool) -> Result<Option<Vec<u8>>, PartError> {
         let (start, len) = self.plan.range(part);
         let stall = self.plan.stall_timeout;
         let stalled = || Fault::Transient(format!("no data for {} s", stall.as_secs()));
@@ -340,7 +363,7 @@ impl PartJob {
         let mut body = tokio::time::timeout(stall, request)
             .await
             .map_err(|_| stalled())??;
-        let mut buffer = self.pool.take(len as usize);
+        let mut buffer = buffered.then(|| self.pool.take(len as usize));
         let mut got = 0u64;
         loop {
             let chunk = match tokio::time::timeout(stall, body.next_chunk()).await {
@@ -364,7 +387,9 @@ impl PartJob {
             // A retried part is counted again: the bar may overshoot
             // briefly, which a person does not mind.
             self.progress.advance(n);
-            buffer.extend_from_slice(&chunk);
+            if let Some(buffer) = buffer.as_mut() {
+                buffer.extend_from_slice(&chunk);
+            }
         }
         if got < len {
             return Err(Fault::Transient(format!("short body: {got} of {len} bytes")).into());
@@ -443,26 +468,24 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 /// The hasher thread: hashes parts strictly in order, from the buffers the
-/// tasks send or, for parts already on disk before this run, from the file.
+/// tasks send or, for parts fetched ahead without one and parts already on
+/// disk before this run, from the file.
 fn hash_in_order(
     file: &File,
     plan: &Plan,
     done: &[bool],
-    buffers: &std::sync::mpsc::Receiver<(u64, Vec<u8>)>,
+    buffers: &std::sync::mpsc::Receiver<(u64, Option<Vec<u8>>)>,
     hashed: &watch::Sender<u64>,
     pool: &BufferPool,
 ) -> anyhow::Result<[u8; 32]> {
     let mut sha = Sha256::new();
-    let mut waiting: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, Option<Vec<u8>>> = BTreeMap::new();
     let mut scratch = Vec::new();
     for part in 0..plan.parts() {
-        if done[part as usize] {
-            let (start, len) = plan.range(part);
-            scratch.resize(len as usize, 0);
-            file.read_exact_at(&mut scratch, start)?;
-            sha.update(&scratch);
+        let bytes = if done[part as usize] {
+            None
         } else {
-            let bytes = loop {
+            loop {
                 if let Some(bytes) = waiting.remove(&part) {
                     break bytes;
                 }
@@ -471,9 +494,19 @@ fn hash_in_order(
                     .recv()
                     .map_err(|_| anyhow::anyhow!("download stopped before part {part}"))?;
                 waiting.insert(i, bytes);
-            };
-            sha.update(&bytes);
-            pool.put(bytes);
+            }
+        };
+        match bytes {
+            Some(bytes) => {
+                sha.update(&bytes);
+                pool.put(bytes);
+            }
+            None => {
+                let (start, len) = plan.range(part);
+                scratch.resize(len as usize, 0);
+                file.read_exact_at(&mut scratch, start)?;
+                sha.update(&scratch);
+            }
         }
         let _ = hashed.send(part + 1);
     }

@@ -1007,3 +1007,37 @@ fn a_signal_outside_a_download_exits_130_with_the_document_and_state_stays_usabl
     assert_eq!(code, 0, "{again}");
     assert_eq!(again["digest"], format!("sha256:{}", sha256_hex(&body)));
 }
+
+/// One slow part must not idle the other connections: they fetch ahead of
+/// the in-order hash (without buffers; the hasher reads those parts back),
+/// and the digest still comes out right.
+#[test]
+fn a_stalled_part_does_not_hold_back_the_other_connections() {
+    let body = data(10 * MIB, 27);
+    bucket_with("ahead", "root.tar", &body);
+    let proxy = Proxy::start(s3s_endpoint());
+    proxy.inject([Fault::Stall]);
+    let sb = Sandbox::new();
+    let mut pm = pm_s3(&sb, &proxy.endpoint);
+    pm.env("PM_IMAGE_CONCURRENCY", "2");
+    let (doc, code) = fetch_json(pm, "s3://ahead/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    let ranges = proxy.ranges();
+    let range = |part: usize| format!("bytes={}-{}", part * MIB, (part + 1) * MIB - 1);
+    // The first GET to arrive is the one that stalled (part 0 or 1).
+    let stalled = (0..10).find(|&p| ranges[0] == range(p)).expect("a part");
+    let retry = ranges.iter().rposition(|r| *r == range(stalled)).unwrap();
+    assert!(retry > 0, "the stalled part was retried: {ranges:?}");
+    // Two parts beyond the window (concurrency 2) of the stalled part.
+    let beyond_window = ranges
+        .iter()
+        .position(|r| *r == range(stalled + 3))
+        .expect("fetched");
+    assert!(
+        beyond_window < retry,
+        "part {} waited for the stalled part {stalled}: {ranges:?}",
+        stalled + 3
+    );
+    assert_eq!(proxy.gets(), 10 + 1, "ten parts and one retry");
+}
