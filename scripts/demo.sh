@@ -8,11 +8,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # PM_DEMO_PM: an already built pm (e.g. inside the device-mapper test guest,
 # where the repository is read-only).
+# On a fresh Debian machine with only a Rust toolchain the build needs a few
+# Debian packages (scripts/packages.sh): installed here when we may, else
+# named with the command that installs them.
+source scripts/packages.sh
+thin_wanted() { [ "$(id -u)" -eq 0 ] && [ -e /dev/mapper/control ]; }
 if [ -n "${PM_DEMO_PM:-}" ]; then
   pm=$PM_DEMO_PM
 else
+  pm_ensure_packages "${pm_build_packages[@]}"
   cargo build --locked --quiet
   pm="$(pwd)/target/debug/pm"
+fi
+if thin_wanted; then
+  pm_ensure_packages "${pm_thin_packages[@]}"
 fi
 work=$(mktemp -d)
 export PM_STATE="$work/state/state.db"
@@ -42,7 +51,7 @@ tar -C "$rootfs" --owner=0 --group=0 -czf "$work/example-rootfs.tar.gz" .
 step --version
 step image fetch "$work/example-rootfs.tar.gz"
 step image validate "$work/example-rootfs.tar.gz"
-if [ "$(id -u)" -eq 0 ] && [ -e /dev/mapper/control ]; then
+if thin_wanted; then
   step pool create --loop-dir "$work/pool" --data-size 1GiB
 fi
 step image activate "$work/example-rootfs.tar.gz" --name demo

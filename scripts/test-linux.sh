@@ -12,19 +12,22 @@ repo=$(pwd)
 tools="$repo/.tools"
 mkdir -p "$tools"
 
-# Debian packages the build and the tests use.
+# Debian packages the build and the tests use: the build's and the thin
+# backend's from scripts/packages.sh (shared with scripts/demo.sh), then the
+# tests' own.
+source scripts/packages.sh
 apt_packages=(
-  pkg-config      # -sys crates
-  e2fsprogs       # mkfs.ext4 for thin volumes
-  # pool/activate (issue 6): the devicemapper crate's build, and the
-  # User-Mode Linux guest that runs the device-mapper tests
-  libdevmapper-dev libclang-dev busybox-static kmod util-linux
+  "${pm_build_packages[@]}"
+  "${pm_thin_packages[@]}"
+  # pool/activate (issue 6): the User-Mode Linux guest that runs the
+  # device-mapper tests
+  busybox-static kmod util-linux
   python3-venv    # image fetch: moto (S3 server with If-Match) and awscli
   nginx-light     # image fetch: https test origin, benchmark static origin
   openssl         # image fetch: the https test's throwaway certificate
   time            # /usr/bin/time -v: peak RSS (validate and fetch benchmarks)
   curl            # image fetch benchmark: single-stream reference
-  gcc binutils    # the UML xstate shim (scripts/uml/xstate-shim.c) and its AVX-512 check
+  binutils        # the UML xstate shim's AVX-512 check (gcc is a build package)
   chromium        # inspect: the HTML report opened in real headless Chromium
   iproute2        # provider: the Ray tests' network namespaces (ip netns, veth)
 )
@@ -32,17 +35,7 @@ apt_packages=(
 log() { printf '\n==> %s\n' "$*" >&2; }
 
 install_apt() {
-  local missing=()
-  for p in "${apt_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  if [ ${#missing[@]} -gt 0 ]; then
-    log "apt-get install ${missing[*]}"
-    local sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  fi
+  pm_ensure_packages "${apt_packages[@]}"
 }
 
 # image fetch: moto (the S3 server that answers If-Match with 412) for the

@@ -10,6 +10,9 @@ use crate::logging::LogFormat;
 use clap::{Args, CommandFactory, Parser};
 use std::path::PathBuf;
 
+/// The `--help` heading of the options every command takes.
+pub const GLOBAL_OPTIONS: &str = "Global options";
+
 const ABOUT: &str =
     "The platform manager toolkit: images, pools, vault, network and providers for compute hosts";
 
@@ -25,7 +28,10 @@ pub struct Cli {
 
 /// Options every command takes. Each is also settable by a `PM_*`
 /// environment variable and the config file (flag > env > file > default).
+/// They are listed under their own heading in every `--help`, apart from
+/// the command's own flags.
 #[derive(Debug, Args)]
+#[command(next_help_heading = GLOBAL_OPTIONS)]
 pub struct GlobalArgs {
     /// Print exactly one JSON document on stdout, on success and on failure [env: PM_JSON]
     #[arg(long, global = true)]
@@ -100,7 +106,8 @@ impl GlobalArgs {
     }
 }
 
-/// The clap command, for completion and man page generation.
+/// The clap command, with every command's examples: what main parses with,
+/// and what completion and man page generation read.
 pub fn command() -> clap::Command {
-    Cli::command()
+    crate::help::with_examples(Cli::command())
 }

@@ -851,9 +851,39 @@ pub fn parse_bytes(text: &str) -> Option<u64> {
     number.checked_mul(1u64 << shift)
 }
 
+/// The declared kind of a key.
+pub fn kind_of(key: &str) -> Option<Kind> {
+    KEYS.iter().find(|d| d.key == key).map(|d| d.kind)
+}
+
+/// A byte count the way the README and config files write it: the largest
+/// binary unit that divides it exactly (`8GiB`, `64KiB`, `1536MiB`), else
+/// bytes.
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: [(u32, &str); 4] = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
+    if bytes == 0 {
+        return "0".to_string();
+    }
+    for (shift, unit) in UNITS {
+        if bytes.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_are_shown_in_the_largest_exact_unit() {
+        assert_eq!(format_bytes(8 << 30), "8GiB");
+        assert_eq!(format_bytes(64 << 10), "64KiB");
+        assert_eq!(format_bytes(1536 << 20), "1536MiB");
+        assert_eq!(format_bytes(1000), "1000");
+        assert_eq!(parse_bytes(&format_bytes(256 << 20)), Some(256 << 20));
+    }
 
     #[test]
     fn bytes_accept_binary_units() {

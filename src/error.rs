@@ -40,6 +40,10 @@ pub enum ExitCode {
     /// `pm play`: ansible-playbook ran and reported failure (its own code,
     /// 1-250, collides with this table, so it is in `ansible_rc` instead).
     PlaybookFailed = 10,
+    /// Stopped by SIGINT (Ctrl-C): 128 + 2, as a shell reports it.
+    InterruptedInt = 130,
+    /// Stopped by SIGTERM (a timeout, `kill`, systemd): 128 + 15.
+    InterruptedTerm = 143,
 }
 
 /// The table printed in `pm --help` and mirrored in the README.
@@ -56,6 +60,8 @@ Exit codes:
   8  transient failure after retries (try again later)
   9  precondition not met
   10 the playbook ran and failed (pm play; ansible-playbook's code is in ansible_rc)
+  130  interrupted by SIGINT (Ctrl-C); state kept, run again to resume
+  143  interrupted by SIGTERM; state kept, run again to resume
 pm doctor: 0 no check failed (warnings allowed), 9 a check failed, 1 doctor could not run";
 
 /// Every failure pm reports on purpose. Anything else is `internal`.
@@ -100,8 +106,14 @@ pub enum PmError {
     #[error("the document on standard input is not usable: {reason}")]
     BadInputDocument { reason: String },
 
+    /// The first failure of a pipeline, carried through every later command
+    /// unchanged (never nested).
     #[error("the previous command failed ({code}): {message}")]
-    UpstreamFailed { code: String, message: String },
+    UpstreamFailed {
+        code: String,
+        message: String,
+        hint: Option<String>,
+    },
 
     #[error("{}", rejection_message(violations))]
     ImageRejected {
@@ -171,14 +183,23 @@ pub enum PmError {
         max: u64,
     },
 
+    /// `reason` is one sentence; `hint` says what to change for that cause.
     #[error("access to {source_url} was denied: {reason}")]
-    FetchDenied { source_url: String, reason: String },
+    FetchDenied {
+        source_url: String,
+        reason: String,
+        hint: String,
+    },
 
     #[error("fetching {source_url} failed after {attempts} attempts: {last}")]
     FetchTransient {
         source_url: String,
         attempts: u32,
         last: String,
+        /// What kind of transient failure, for the hint.
+        cause: TransientCause,
+        /// Bytes of finished parts a rerun resumes from (0: nothing kept).
+        kept_bytes: u64,
     },
 
     /// `from` says who expected the digest: `--sha256` or [`STORE_CHECKSUM`].
@@ -197,7 +218,11 @@ pub enum PmError {
     ImageInUse { image: String, users: Vec<String> },
 
     #[error("{source_url} cannot be fetched: {reason}")]
-    FetchUnsupported { source_url: String, reason: String },
+    FetchUnsupported {
+        source_url: String,
+        reason: String,
+        hint: Option<String>,
+    },
 
     #[error("{message}")]
     Io {
@@ -350,6 +375,41 @@ pub enum PmError {
 
     #[error("the provider's Python environment {venv} could not be made: {reason}")]
     PythonEnvFailed { venv: PathBuf, reason: String },
+    /// SIGINT or SIGTERM: the step in flight was finished or abandoned the
+    /// way a crash would leave it.
+    #[error("interrupted by {} while {doing}", signal_name(*signal))]
+    Interrupted {
+        signal: i32,
+        /// What pm was doing: `fetching s3://b/k`.
+        doing: String,
+        /// What is kept for a rerun, in words (`5 of 12 parts, 5 MiB`).
+        kept: Option<String>,
+        /// The same in bytes, for scripts.
+        kept_bytes: Option<u64>,
+        /// The command that resumes or retries the work.
+        resume: Option<String>,
+    },
+}
+
+/// What kind of transient failure a fetch gave up on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransientCause {
+    /// No connection could be made (refused, no route, DNS).
+    Unreachable,
+    /// The store kept answering SlowDown / 503 / 429.
+    Throttled,
+    /// 5xx, resets, timeouts, short bodies.
+    Other,
+}
+
+/// `SIGTERM`, `SIGINT`, or `signal N`.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        libc::SIGINT => "SIGINT".to_string(),
+        libc::SIGTERM => "SIGTERM".to_string(),
+        libc::SIGHUP => "SIGHUP".to_string(),
+        n => format!("signal {n}"),
+    }
 }
 
 impl PmError {
@@ -438,6 +498,7 @@ impl PmError {
             PmError::RayJoinFailed { .. } => "ray_join_failed",
             PmError::RayNodeNotAlive { .. } => "ray_node_not_alive",
             PmError::PythonEnvFailed { .. } => "python_env_failed",
+            PmError::Interrupted { .. } => "interrupted",
         }
     }
 
@@ -503,6 +564,10 @@ impl PmError {
                 ExitCode::Transient
             }
             PmError::RayAuthFailed { .. } => ExitCode::Auth,
+            PmError::Interrupted { signal, .. } if *signal == libc::SIGINT => {
+                ExitCode::InterruptedInt
+            }
+            PmError::Interrupted { .. } => ExitCode::InterruptedTerm,
         }
     }
 
@@ -535,15 +600,14 @@ impl PmError {
                 "pipe the --json output of a previous pm command, e.g. `pm image fetch SRC --json | pm image validate - --json`"
                     .to_string(),
             ),
+            PmError::UpstreamFailed { hint: Some(hint), .. } => Some(format!(
+                "fix the first failure of the pipeline: {hint}"
+            )),
             PmError::UpstreamFailed { .. } => {
                 Some("fix the failure of the previous command in the pipeline first".to_string())
             }
-            PmError::ImageRejected { .. } => Some(
-                "do not use this image; if it needs device nodes or setuid files, validate again with --allow-devices / --allow-setuid".to_string(),
-            ),
-            PmError::Unreadable { .. } => {
-                Some("check the path and its permissions".to_string())
-            }
+            PmError::ImageRejected { violations } => Some(rejection_hint(violations)),
+            PmError::Unreadable { path, source } => Some(unreadable_hint(path, source)),
             PmError::NoPool => Some(
                 "create one with `pm pool create --loop-dir DIR` (or --data DEV --metadata DEV), or use --backend dir"
                     .to_string(),
@@ -582,7 +646,7 @@ impl PmError {
                 "the tool may be waiting on a server, a lock or a device; run again with -vv to see its output"
                     .to_string(),
             ),
-            PmError::Io { .. } => None,
+            PmError::Io { source, .. } => io_hint(source),
             PmError::BwMissing { .. } => Some(
                 "install it (`npm install -g @bitwarden/cli`) or point vault.bw_path / PM_VAULT_BW_PATH at it"
                     .to_string(),
@@ -640,14 +704,10 @@ impl PmError {
                 "raise --max-size (or image.max_size) if this image is expected to be this large"
                     .to_string(),
             ),
-            PmError::FetchDenied { .. } => Some(
-                "check the AWS credentials (AWS_ACCESS_KEY_ID/AWS_PROFILE) and the bucket policy"
-                    .to_string(),
-            ),
-            PmError::FetchTransient { .. } => Some(
-                "the store or the network is failing; try again later (finished parts are kept)"
-                    .to_string(),
-            ),
+            PmError::FetchDenied { hint, .. } => Some(hint.clone()),
+            PmError::FetchTransient {
+                cause, kept_bytes, ..
+            } => Some(transient_hint(*cause, *kept_bytes)),
             PmError::DigestMismatch { from, .. } if *from == STORE_CHECKSUM => Some(
                 "the download was discarded: the bytes received differ from the checksum the store \
                  keeps for the object; fetch again, and if it recurs the stored object is damaged"
@@ -659,7 +719,7 @@ impl PmError {
             PmError::ObjectChanged { .. } => {
                 Some("the object is being rewritten; try again once the upload is done".to_string())
             }
-            PmError::FetchUnsupported { .. } => None,
+            PmError::FetchUnsupported { hint, .. } => hint.clone(),
             PmError::ImageInUse { .. } => {
                 Some("deactivate it first, or pass --force".to_string())
             }
@@ -737,6 +797,7 @@ impl PmError {
                 "run again with -vv for pip's output; for an offline host point provider.wheelhouse at a folder of wheels"
                     .to_string(),
             ),
+            PmError::Interrupted { kept, resume, .. } => Some(interrupted_hint(kept, resume)),
         }
     }
 
@@ -754,7 +815,15 @@ impl PmError {
                 "holder": holder,
                 "waited_secs": waited.as_secs_f64(),
             }),
-            PmError::UpstreamFailed { code, .. } => json!({"upstream_code": code}),
+            PmError::UpstreamFailed {
+                code,
+                message,
+                hint,
+            } => json!({
+                "upstream_code": code,
+                "upstream_message": message,
+                "upstream_hint": hint,
+            }),
             PmError::VaultItemNotFound { item, similar } => {
                 json!({"item": item, "similar": similar})
             }
@@ -768,7 +837,23 @@ impl PmError {
             PmError::Unreadable { path, .. } => json!({"path": path}),
             PmError::UnpackRefused { violations } => json!({"violations": violations}),
             PmError::ImageTooLarge { size, max, .. } => json!({"size": size, "max_size": max}),
-            PmError::FetchTransient { attempts, .. } => json!({"attempts": attempts}),
+            PmError::FetchTransient {
+                attempts,
+                kept_bytes,
+                ..
+            } => json!({"attempts": attempts, "kept_bytes": kept_bytes}),
+            PmError::Interrupted {
+                signal,
+                kept,
+                kept_bytes,
+                resume,
+                ..
+            } => json!({
+                "signal": signal_name(*signal),
+                "kept": kept,
+                "kept_bytes": kept_bytes.unwrap_or(0),
+                "resume": resume,
+            }),
             PmError::ImageInUse { users, .. } => json!({"users": users}),
             PmError::ToolMissing {
                 tool,
@@ -875,6 +960,112 @@ fn summary_suffix(summary: &str) -> String {
     }
 }
 
+/// A hint that fits what was found: the flags only when they would help.
+fn rejection_hint(violations: &[crate::image::validate::Violation]) -> String {
+    let has = |rules: &[&str]| violations.iter().any(|v| rules.contains(&v.rule.as_str()));
+    if has(&["not_an_archive", "unsupported_format", "empty_archive"]) {
+        return "this is not an image pm can use: give a tar, tar.gz or tar.zst archive of a root filesystem".to_string();
+    }
+    if has(&[
+        "truncated",
+        "bad_checksum",
+        "corrupt_header",
+        "corrupt_compression",
+    ]) {
+        return "the archive is damaged or incomplete: fetch or build it again".to_string();
+    }
+    let mut flags = Vec::new();
+    if has(&["device_node", "fifo"]) {
+        flags.push("--allow-devices");
+    }
+    if has(&["setuid", "setgid"]) {
+        flags.push("--allow-setuid");
+    }
+    let limits = has(&[
+        "too_many_entries",
+        "unpacked_size",
+        "compression_ratio",
+        "path_too_long",
+        "component_too_long",
+        "too_deep",
+    ]);
+    let mut hint = "do not use this image".to_string();
+    if !flags.is_empty() {
+        hint.push_str(&format!(
+            "; if it is meant to have them, validate again with {}",
+            flags.join(" / ")
+        ));
+    }
+    if limits {
+        hint.push_str(
+            "; if the image is trusted to be this large, raise the --max-* limit named by the rule",
+        );
+    }
+    hint
+}
+
+/// Why a path could not be read, in terms of what to do about it.
+fn unreadable_hint(path: &std::path::Path, source: &std::io::Error) -> String {
+    match source.kind() {
+        std::io::ErrorKind::IsADirectory => format!(
+            "{} is a directory: give an archive file (tar, tar.gz, tar.zst) or a stored image",
+            path.display()
+        ),
+        std::io::ErrorKind::PermissionDenied => format!(
+            "pm cannot read {}: check its permissions (or run as its owner)",
+            path.display()
+        ),
+        _ => "check the path and its permissions".to_string(),
+    }
+}
+
+/// A hint for an operating-system error with no better category.
+fn io_hint(source: &std::io::Error) -> Option<String> {
+    use std::io::ErrorKind;
+    let hint = match source.kind() {
+        ErrorKind::NotFound => {
+            "a directory on the path does not exist: create it or choose another path"
+        }
+        ErrorKind::PermissionDenied => {
+            "check the permissions of the path (or run as a user who may write there)"
+        }
+        ErrorKind::StorageFull => "the filesystem is full: free space and try again",
+        ErrorKind::ReadOnlyFilesystem => "the filesystem is read-only: choose a writable path",
+        _ => return None,
+    };
+    Some(hint.to_string())
+}
+
+fn transient_hint(cause: TransientCause, kept_bytes: u64) -> String {
+    let what = match cause {
+        TransientCause::Unreachable => {
+            "the endpoint did not accept connections: check the URL (--endpoint-url, image.endpoint_url, AWS_ENDPOINT_URL), the network and that the store is up"
+        }
+        TransientCause::Throttled => {
+            "the store is throttling requests: try again later, or lower --concurrency"
+        }
+        TransientCause::Other => "the store or the network is failing; try again later",
+    };
+    if kept_bytes > 0 {
+        format!(
+            "{what}; the {kept_bytes} bytes of finished parts are kept and the next run resumes from them"
+        )
+    } else {
+        format!("{what}; nothing was downloaded")
+    }
+}
+
+fn interrupted_hint(kept: &Option<String>, resume: &Option<String>) -> String {
+    let kept = match kept {
+        Some(kept) => format!("kept: {kept}"),
+        None => "the state is consistent".to_string(),
+    };
+    match resume {
+        Some(command) => format!("{kept}; run `{command}` to resume"),
+        None => format!("{kept}; run the command again"),
+    }
+}
+
 /// The code, exit code, message, hint and details of any error, typed or not.
 pub struct Classified {
     pub code: &'static str,
@@ -889,7 +1080,7 @@ pub struct Classified {
 /// Finds the typed `PmError` inside an `anyhow` chain; anything else is an
 /// internal failure. The message keeps the context chain (`a: b: c`).
 pub fn classify(err: &anyhow::Error) -> Classified {
-    let message = format!("{err:#}");
+    let message = chain_message(err);
     match err.chain().find_map(|e| e.downcast_ref::<PmError>()) {
         Some(pm) => Classified {
             code: pm.code(),
@@ -907,5 +1098,46 @@ pub fn classify(err: &anyhow::Error) -> Classified {
             hint: Some("run again with -vv for a debug log; this may be a bug in pm".to_string()),
             details: Map::new(),
         },
+    }
+}
+
+/// `context: cause: cause`, like `{:#}`, but a cause whose text an outer
+/// message already quotes is not repeated (`cannot read d: is a directory`,
+/// not `...: is a directory: is a directory`).
+fn chain_message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_quoted_by_its_context_is_not_repeated() {
+        let err = anyhow::Error::from(PmError::Unreadable {
+            path: PathBuf::from("d"),
+            source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
+        });
+        assert_eq!(classify(&err).message, "cannot read d: is a directory");
+        let err = anyhow::Error::from(PmError::io(
+            "cannot create x",
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        ))
+        .context("writing the backup");
+        assert_eq!(
+            classify(&err).message,
+            "writing the backup: cannot create x: entity not found"
+        );
     }
 }

@@ -35,13 +35,30 @@ pub fn read_document(reader: impl Read) -> Result<Value> {
         .into());
     }
     if let Some(err) = doc.get("error") {
-        return Err(PmError::UpstreamFailed {
-            code: err["code"].as_str().unwrap_or("unknown").to_string(),
-            message: err["message"].as_str().unwrap_or("").to_string(),
-        }
-        .into());
+        return Err(upstream_failure(err).into());
     }
     Ok(doc)
+}
+
+/// The first failure of the pipeline: a previous `upstream_failed` is
+/// unwrapped, so however deep the pipeline, the code, message and hint are
+/// those of the command that really failed.
+fn upstream_failure(err: &Value) -> PmError {
+    let text = |field: &str| err.get(field).and_then(Value::as_str).map(str::to_string);
+    let (code, message, hint) = if text("code").as_deref() == Some("upstream_failed") {
+        (
+            text("upstream_code"),
+            text("upstream_message"),
+            text("upstream_hint"),
+        )
+    } else {
+        (text("code"), text("message"), text("hint"))
+    };
+    PmError::UpstreamFailed {
+        code: code.unwrap_or_else(|| "unknown".to_string()),
+        message: message.unwrap_or_default(),
+        hint,
+    }
 }
 
 /// The first of `fields` that the document has as a string.
@@ -85,6 +102,19 @@ mod tests {
             err.downcast_ref::<PmError>().unwrap().code(),
             "bad_input_document"
         );
+        let nested = br#"{"error":{"code":"upstream_failed","message":"the previous command failed (not_found): x","upstream_code":"not_found","upstream_message":"x","upstream_hint":"h"}}"#;
+        let err = read_document(&nested[..]).unwrap_err();
+        match err.downcast_ref::<PmError>() {
+            Some(PmError::UpstreamFailed {
+                code,
+                message,
+                hint,
+            }) => {
+                assert_eq!((code.as_str(), message.as_str()), ("not_found", "x"));
+                assert_eq!(hint.as_deref(), Some("h"));
+            }
+            other => panic!("{other:?}"),
+        }
         let doc = read_document(&br#"{"id":"abc"}"#[..]).unwrap();
         assert_eq!(string_field(&doc, &["digest", "id"]).unwrap(), "abc");
     }

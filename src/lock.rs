@@ -117,7 +117,8 @@ pub fn acquire(
         }
         let holder = read_holder(path);
         if start.elapsed() >= timeout {
-            tracing::warn!(lock = %path.display(), holder = %holder, "lock_acquire_failed");
+            // The error itself is printed once, by main.
+            tracing::debug!(lock = %path.display(), holder = %holder, "lock_acquire_failed");
             return Err(PmError::LockBusy {
                 what,
                 path: path.to_path_buf(),

@@ -6,7 +6,7 @@
 //! a secret into it.
 
 use std::io::Write;
-use tracing::Level;
+use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// The log format on stderr.
@@ -17,17 +17,14 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber. `verbosity`: <0 errors, 0 warnings,
-/// 1 info, 2 debug, 3+ trace.
+/// 1 info, 2 debug, 3+ trace, for pm's own events. Libraries (the AWS SDK,
+/// hyper, rustls) are silent by default: their warnings (IMDS probes,
+/// credential providers tried in turn) are about the chain, not the failure,
+/// which pm reports once, translated. `-v` shows their warnings, `-vv` their
+/// info, `-vvv` everything.
 pub fn init(verbosity: i64, format: LogFormat) {
-    let level = match verbosity {
-        i64::MIN..=-1 => Level::ERROR,
-        0 => Level::WARN,
-        1 => Level::INFO,
-        2 => Level::DEBUG,
-        _ => Level::TRACE,
-    };
     let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
+        .with_env_filter(filter(verbosity))
         .with_writer(RedactingStderr)
         .with_target(false)
         .with_ansi(false);
@@ -35,6 +32,28 @@ pub fn init(verbosity: i64, format: LogFormat) {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+fn filter(verbosity: i64) -> EnvFilter {
+    let ours = level_name(verbosity.max(-1));
+    let libraries = match verbosity {
+        i64::MIN..=0 => "off",
+        1 => "warn",
+        2 => "info",
+        _ => "trace",
+    };
+    EnvFilter::new(format!("{libraries},pm={ours}"))
+}
+
+fn level_name(verbosity: i64) -> &'static str {
+    match verbosity {
+        i64::MIN..=-2 => "off",
+        -1 => "error",
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    }
 }
 
 /// Buffers one log event and writes it redacted, in one write, on drop.

@@ -8,7 +8,7 @@ use pm::context::Context;
 use pm::error::ExitCode;
 use pm::logging::{self, LogFormat};
 use pm::state::{NewHistoryEntry, now_ms};
-use pm::{commands, failpoint, output, secret};
+use pm::{commands, failpoint, output, secret, signals};
 
 fn main() {
     // `COMPLETE=bash pm` and friends answer dynamic completion requests.
@@ -31,8 +31,14 @@ fn run() -> ExitCode {
         .and_then(|m| Cli::from_arg_matches(&m))
     {
         Ok(cli) => cli,
-        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+        Err(e) if e.kind() == ErrorKind::DisplayHelp => {
             let _ = e.print();
+            return ExitCode::Success;
+        }
+        // One version for every subcommand (`pm image --version` is pm's),
+        // and a document with `--json`.
+        Err(e) if e.kind() == ErrorKind::DisplayVersion => {
+            output::print_version(json_requested);
             return ExitCode::Success;
         }
         Err(e) => return output::print_usage_error(&e, json_requested),
@@ -51,6 +57,11 @@ fn run() -> ExitCode {
     let name = commands::name(&cli.command);
     let mutating = commands::is_mutating(&cli.command);
     let mut ctx = Context::new(config, name.clone());
+    let redacted_argv: Vec<String> = argv
+        .iter()
+        .map(|a| secret::redact(a).into_owned())
+        .collect();
+    signals::install(ctx.json, &redacted_argv);
     let started_at_ms = now_ms();
     tracing::info!(command = %name, "command_start");
     let result = commands::run(cli.command, &mut ctx);
@@ -61,11 +72,7 @@ fn run() -> ExitCode {
             started_at_ms,
             duration_ms: now_ms() - started_at_ms,
             command: name.clone(),
-            args: argv
-                .iter()
-                .skip(1)
-                .map(|a| secret::redact(a).into_owned())
-                .collect(),
+            args: redacted_argv.iter().skip(1).cloned().collect(),
             ok: result.is_ok(),
             error_code: result
                 .as_ref()

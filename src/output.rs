@@ -59,6 +59,7 @@ impl Outcome {
 }
 
 pub fn print_outcome(outcome: &Outcome, json_mode: bool) {
+    wait_unless_first_to_print();
     let mut stdout = std::io::stdout().lock();
     let text = if json_mode {
         let mut doc = outcome.json.to_string();
@@ -76,8 +77,10 @@ pub fn print_outcome(outcome: &Outcome, json_mode: bool) {
     let _ = stdout.flush();
 }
 
-/// Prints an error (JSON on stdout, or text on stderr) and returns its exit code.
+/// Prints an error and returns its exit code: once on stderr for a person,
+/// and with `--json` also as the one document on stdout.
 pub fn print_error(err: &anyhow::Error, json_mode: bool) -> ExitCode {
+    wait_unless_first_to_print();
     let c = classify(err);
     let message = crate::secret::redact(&c.message).into_owned();
     let hint = c.hint.map(|h| crate::secret::redact(&h).into_owned());
@@ -93,42 +96,172 @@ pub fn print_error(err: &anyhow::Error, json_mode: bool) -> ExitCode {
         }
         let doc = json!({ "error": body });
         let _ = writeln!(std::io::stdout().lock(), "{doc}");
-    } else {
-        let mut stderr = std::io::stderr().lock();
-        let _ = writeln!(stderr, "pm: error: {message}");
-        if let Some(hint) = hint {
-            let _ = writeln!(stderr, "pm: hint: {hint}");
-        }
     }
+    print_error_text(&message, hint.as_deref());
     c.exit
 }
 
-/// A usage error from clap, in the same contract as every other error.
-pub fn print_usage_error(err: &clap::Error, json_mode: bool) -> ExitCode {
-    if json_mode {
-        let rendered = err.render().to_string();
-        let message = rendered
-            .lines()
-            .next()
-            .unwrap_or("invalid usage")
-            .trim_start_matches("error: ")
-            .to_string();
-        let doc = json!({"error": {
-            "code": "usage",
-            "message": message,
-            "hint": "see `pm --help` or `pm <command> --help`",
-            "retryable": false,
-        }});
-        let _ = writeln!(std::io::stdout().lock(), "{doc}");
-    } else {
-        let _ = err.print();
+/// A command prints one result or one error. When a signal's report got
+/// there first, this thread waits for the exit that follows it.
+fn wait_unless_first_to_print() {
+    if !crate::signals::claim_output() {
+        loop {
+            std::thread::park();
+        }
     }
+}
+
+fn print_error_text(message: &str, hint: Option<&str>) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "pm: error: {message}");
+    if let Some(hint) = hint {
+        let _ = writeln!(stderr, "pm: hint: {hint}");
+    }
+}
+
+/// A usage error from clap, in the same contract as every other error:
+/// clap's own text on stderr, and with `--json` its full message, tip and
+/// usage line in the document.
+pub fn print_usage_error(err: &clap::Error, json_mode: bool) -> ExitCode {
+    if !json_mode {
+        let _ = err.print();
+        return ExitCode::Usage;
+    }
+    let usage = UsageError::parse(&err.render().to_string());
+    let doc = json!({"error": {
+        "code": "usage",
+        "message": usage.message,
+        "hint": usage.hint,
+        "usage": usage.usage,
+        "retryable": false,
+    }});
+    let _ = writeln!(std::io::stdout().lock(), "{doc}");
+    print_error_text(&usage.message, Some(&usage.hint));
     ExitCode::Usage
+}
+
+/// The parts of clap's rendered usage error.
+#[derive(Debug, PartialEq)]
+struct UsageError {
+    message: String,
+    hint: String,
+    usage: Option<String>,
+}
+
+impl UsageError {
+    /// clap renders `error: WHAT` (continued on indented lines), blank-line
+    /// separated `tip:` blocks, `Usage: ...`, and a closing pointer to
+    /// `--help`. A command given without its subcommand renders that
+    /// command's help instead, which is turned into a message here.
+    fn parse(rendered: &str) -> UsageError {
+        let blocks: Vec<Vec<&str>> = rendered
+            .split("\n\n")
+            .map(|b| {
+                b.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|b| !b.is_empty())
+            .collect();
+        let usage = blocks
+            .iter()
+            .flatten()
+            .find_map(|l| l.trim().strip_prefix("Usage: "))
+            .map(str::to_string);
+        // `pm image fetch --json <SOURCE>` → `pm image fetch`
+        let command_path = usage.as_deref().map_or("pm".to_string(), |u| {
+            u.split_whitespace()
+                .take_while(|w| {
+                    w.chars().all(|c| c.is_ascii_lowercase() || c == '-') && !w.starts_with('-')
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        });
+        let see_help = format!("see `{command_path} --help`");
+        let Some(first) = blocks.first().and_then(|b| b.first()) else {
+            return UsageError {
+                message: "invalid usage".to_string(),
+                hint: see_help,
+                usage,
+            };
+        };
+        let Some(what) = first.strip_prefix("error: ") else {
+            return UsageError {
+                message: format!(
+                    "`{command_path}` needs a command: {}",
+                    subcommands(&blocks).join(", ")
+                ),
+                hint: see_help,
+                usage,
+            };
+        };
+        let mut message = what.trim().to_string();
+        for line in &blocks[0][1..] {
+            message.push(' ');
+            message.push_str(line.trim());
+        }
+        let mut hint: Vec<String> = blocks
+            .iter()
+            .flatten()
+            .filter_map(|l| l.trim().strip_prefix("tip: "))
+            .map(str::to_string)
+            .collect();
+        hint.push(see_help);
+        UsageError {
+            message,
+            hint: hint.join("; "),
+            usage,
+        }
+    }
+}
+
+/// The names listed under `Commands:` in a rendered help text.
+fn subcommands(blocks: &[Vec<&str>]) -> Vec<String> {
+    blocks
+        .iter()
+        .filter(|b| b[0].trim_end() == "Commands:")
+        .flat_map(|b| b[1..].iter())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_string)
+        .collect()
+}
+
+/// `pm --version`, as text or (with `--json`) as a document.
+pub fn print_version(json_mode: bool) {
+    let version = env!("CARGO_PKG_VERSION");
+    let text = if json_mode {
+        json!({"name": "pm", "version": version}).to_string()
+    } else {
+        format!("pm {version}")
+    };
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
 /// A message for the person at the terminal (stderr), unless `-q`.
 pub fn notice(quiet: bool, message: &str) {
     if !quiet {
         let _ = writeln!(std::io::stderr().lock(), "pm: {message}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_usage_error_keeps_its_message_tip_and_usage() {
+        let rendered = "error: unexpected argument '--foo' found\n\n  tip: to pass '--foo' as a value, use '-- --foo'\n\nUsage: pm state prune [OPTIONS] --older-than <DURATION>\n\nFor more information, try '--help'.\n";
+        let parsed = UsageError::parse(rendered);
+        assert_eq!(parsed.message, "unexpected argument '--foo' found");
+        assert_eq!(
+            parsed.hint,
+            "to pass '--foo' as a value, use '-- --foo'; see `pm state prune --help`"
+        );
+        assert_eq!(
+            parsed.usage.as_deref(),
+            Some("pm state prune [OPTIONS] --older-than <DURATION>")
+        );
     }
 }

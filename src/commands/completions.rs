@@ -1,4 +1,4 @@
-//! `pm completions <SHELL>`: the completion script for a shell.
+//! `pm completions <SHELL>`: the dynamic completion script for a shell.
 
 use crate::output::{Outcome, Render};
 use anyhow::Result;
@@ -8,7 +8,7 @@ use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
-    /// The shell to generate for
+    /// The shell to print the script for
     #[arg(value_enum)]
     pub shell: Shell,
 }
@@ -28,6 +28,20 @@ impl Render for Script {
 pub fn run(args: CompletionsArgs) -> Result<Outcome> {
     Outcome::of(&Script {
         shell: args.shell.to_string(),
-        script: crate::generate::completion_script(args.shell),
+        script: crate::generate::completion_script(args.shell, &completer()),
     })
+}
+
+/// The program the script calls back. Like `COMPLETE=bash pm`: `pm` when pm
+/// was found on PATH (the script then matches `completions/`), else the
+/// binary's own path, so `./target/debug/pm completions bash` completes with
+/// that binary.
+fn completer() -> String {
+    let invoked = std::env::args_os().next().unwrap_or_default();
+    if !invoked.to_string_lossy().contains('/') {
+        return "pm".to_string();
+    }
+    std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| invoked.to_string_lossy().into_owned())
 }

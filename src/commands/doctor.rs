@@ -31,7 +31,7 @@ pub struct DoctorArgs {
     /// Warnings count as failures (exit 9)
     #[arg(long)]
     pub strict: bool,
-    /// What stdout gets without --json: text, json, or the Prometheus text format
+    /// What stdout gets when JSON output is not asked for: text, json, or the Prometheus text format
     #[arg(long, value_enum, default_value_t = DoctorFormat::Text)]
     pub format: DoctorFormat,
     /// Also write DIR/pm.prom for node_exporter's textfile collector (atomically, no timestamps)

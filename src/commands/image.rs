@@ -623,7 +623,8 @@ violation is listed, in JSON under error.violations.")]
                 entries = r.counts.entries,
                 "image_validate_complete"
             ),
-            Err(e) => tracing::warn!(error = format!("{e:#}"), "image_validate_failed"),
+            // Printed once by main; the log keeps the chain for -vv.
+            Err(e) => tracing::debug!(error = format!("{e:#}"), "image_validate_failed"),
         }
         report
     }

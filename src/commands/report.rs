@@ -22,7 +22,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum ReportVerb {
-    /// Merge `pm inspect --json` documents from many hosts into one table, flagging failing hosts
+    /// Merge the inspections (`pm inspect` JSON) of many hosts into one table, flagging failing hosts
     Fleet {
         /// Inspection documents: files as Ansible saves them, or folders of them
         #[arg(required = true, value_name = "FILE")]
@@ -34,7 +34,7 @@ pub enum ReportVerb {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// json, markdown or html [default: json with --json, else markdown]
+    /// json, markdown or html [default: json when JSON output is asked for, else markdown]
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Write the report to FILE (atomically) instead of stdout

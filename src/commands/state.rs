@@ -8,7 +8,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use clap_complete::engine::ArgValueCompleter;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Debug, Args)]
@@ -115,6 +115,7 @@ fn backup(ctx: &mut Context, file: PathBuf, force: bool) -> Result<Outcome> {
         )
         .into());
     }
+    check_backup_directory(&file)?;
     let state = ctx.read_state()?;
     if !state.exists() {
         return Err(PmError::not_found(
@@ -126,13 +127,49 @@ fn backup(ctx: &mut Context, file: PathBuf, force: bool) -> Result<Outcome> {
         .into());
     }
     let source = state.path().to_path_buf();
-    let bytes = state.backup_to(&file)?;
+    let bytes = state
+        .backup_to(&file)
+        .map_err(|e| backup_failure(&file, e))?;
     Outcome::of(&BackedUp {
         changed: true,
         source,
         path: file,
         bytes,
     })
+}
+
+/// The backup is written beside `file`: its directory must exist (pm does
+/// not invent directories an operator may have mistyped).
+fn check_backup_directory(file: &Path) -> Result<()> {
+    let dir = match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(PmError::not_found(
+        format!("directory {}", dir.display()),
+        Some(format!(
+            "create it first (`mkdir -p {}`) or give a path in an existing directory",
+            dir.display()
+        )),
+    )
+    .into())
+}
+
+/// A write failure named by the file the operator gave, not by the
+/// temporary file beside it that the backup is written to first.
+fn backup_failure(file: &Path, err: anyhow::Error) -> anyhow::Error {
+    match err.downcast::<PmError>() {
+        Ok(PmError::Io { source, .. }) => PmError::io(
+            format!("cannot write the backup {}", file.display()),
+            source,
+        )
+        .into(),
+        Ok(other) => other.into(),
+        Err(other) => other,
+    }
 }
 
 /// `2h` means two hours ago; anything else must be an RFC 3339 timestamp.

@@ -7,15 +7,17 @@
 //! `finished` channel, whose receiver records it in state, so a crash loses
 //! at most the parts in flight.
 //!
-//! SHA-256 is computed in the same run without reading the new data back: a
-//! hasher thread consumes part buffers in order. Parts that finish out of
-//! order wait in memory until the prefix before them is hashed, and a part
-//! is only started while it lies within `concurrency` parts of the hashed
-//! prefix, so at most `concurrency` part buffers exist at any time: memory is
-//! bounded by `concurrency × part_size` whatever the object size. Parts that
-//! were already on disk from an interrupted run are read back once by the
-//! hasher when the prefix reaches them (they were not downloaded by this run,
-//! so this is not a second read of new data).
+//! SHA-256 is computed in the same run: a hasher thread consumes parts in
+//! order. A part that starts within `concurrency` parts of the hashed prefix
+//! (the window) keeps its bytes in a buffer for the hasher, so data is not
+//! read back; at most `concurrency` such buffers exist at any time (every
+//! buffered part that is not hashed yet lies in the window), so memory is
+//! bounded by `concurrency × part_size` whatever the object size. A
+//! connection whose next part lies beyond the window does not wait for the
+//! hash to catch up (one slow part would otherwise idle all the others): it
+//! fetches ahead, up to `LOOKAHEAD_WINDOWS` windows, without a buffer, and
+//! the hasher reads that part back from the file (the page cache) when the
+//! prefix reaches it, as it does for parts an interrupted run left on disk.
 
 use crate::image::http::{HttpBody, HttpObject};
 pub use crate::image::remote::{Fault, ObjectInfo};
@@ -69,6 +71,11 @@ impl Body {
     }
 }
 
+/// How many windows of `concurrency` parts a connection may fetch ahead of
+/// the hashed prefix. The parts beyond the first window are read back from
+/// the page cache by the hasher; this bounds how much that can be.
+const LOOKAHEAD_WINDOWS: u64 = 4;
+
 /// How an object is cut and fetched.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -104,6 +111,9 @@ pub enum EngineError {
     Failed { fault: Fault, attempts: u32 },
     /// Local trouble: disk, threads.
     Local(anyhow::Error),
+    /// SIGINT or SIGTERM: the parts in flight were abandoned; the finished
+    /// ones were announced and are kept.
+    Interrupted(i32),
 }
 
 /// What a finished download produced.
@@ -126,7 +136,7 @@ pub async fn download(
 ) -> Result<Downloaded, EngineError> {
     let plan = Arc::new(plan);
     let (hashed_tx, mut hashed_rx) = watch::channel(0u64);
-    let (buffers_tx, buffers_rx) = std::sync::mpsc::channel::<(u64, Vec<u8>)>();
+    let (buffers_tx, buffers_rx) = std::sync::mpsc::channel::<(u64, Option<Vec<u8>>)>();
     let pool = BufferPool::default();
     let hasher = {
         let (file, plan, done, pool) = (file.clone(), plan.clone(), done.clone(), pool.clone());
@@ -136,28 +146,47 @@ pub async fn download(
             .map_err(|e| EngineError::Local(e.into()))?
     };
     let received = Arc::new(AtomicU64::new(0));
-    // Parts in flight or waiting to be hashed all lie in the window
-    // [hashed, hashed + window): that alone bounds both concurrency and memory.
     let window = plan.concurrency as u64;
+    let lookahead = window * LOOKAHEAD_WINDOWS;
     let mut tasks = JoinSet::new();
     let mut failure = None;
+    // A signal stops the download between chunks: the parts in flight are
+    // dropped unrecorded, as a crash would drop them.
+    let cancelled = crate::signals::cancelled();
+    tokio::pin!(cancelled);
     'parts: for part in (0..plan.parts()).filter(|&i| !done[i as usize]) {
+        // A part starts when a connection is free and it is within the
+        // lookahead of the hashed prefix.
         loop {
+            while let Some(joined) = tasks.try_join_next() {
+                if let Err(e) = flatten(joined) {
+                    failure = Some(e);
+                    break 'parts;
+                }
+            }
+            let hashed = *hashed_rx.borrow_and_update();
+            if tasks.len() < plan.concurrency && part < hashed + lookahead {
+                break;
+            }
             tokio::select! {
-                ready = hashed_rx.wait_for(|&h| part < h + window) => {
-                    if ready.is_err() {
+                changed = hashed_rx.changed() => {
+                    if changed.is_err() {
                         break 'parts; // the hasher stopped: its error is reported below
                     }
-                    break;
                 }
-                Some(joined) = tasks.join_next() => {
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
                     if let Err(e) = flatten(joined) {
                         failure = Some(e);
                         break 'parts;
                     }
                 }
+                signal = &mut cancelled => {
+                    failure = Some(EngineError::Interrupted(signal));
+                    break 'parts;
+                }
             }
         }
+        let buffered = part < *hashed_rx.borrow() + window;
         let job = PartJob {
             pool: pool.clone(),
             remote: remote.clone(),
@@ -168,18 +197,19 @@ pub async fn download(
         };
         let (finished, buffers) = (finished.clone(), buffers_tx.clone());
         tasks.spawn(async move {
-            let bytes = job.fetch_with_retries(part).await?;
+            let bytes = job.fetch_with_retries(part, buffered).await?;
             let _ = finished.send(part);
             let _ = buffers.send((part, bytes));
             Ok(())
         });
     }
-    if failure.is_none() {
-        while let Some(joined) = tasks.join_next().await {
-            if let Err(e) = flatten(joined) {
-                failure = Some(e);
-                break;
-            }
+    while failure.is_none() {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(joined) => failure = flatten(joined).err(),
+            },
+            signal = &mut cancelled => failure = Some(EngineError::Interrupted(signal)),
         }
     }
     tasks.abort_all();
@@ -214,11 +244,16 @@ struct PartJob {
 }
 
 impl PartJob {
-    async fn fetch_with_retries(&self, part: u64) -> Result<Vec<u8>, EngineError> {
+    /// The part's bytes when `buffered`, else `None` (they are on disk).
+    async fn fetch_with_retries(
+        &self,
+        part: u64,
+        buffered: bool,
+    ) -> Result<Option<Vec<u8>>, EngineError> {
         let attempts = self.plan.retries + 1;
         let mut attempt = 1;
         loop {
-            match self.fetch_once(part).await {
+            match self.fetch_once(part, buffered).await {
                 Ok(bytes) => return Ok(bytes),
                 Err(PartError::Local(e)) => {
                     return Err(EngineError::Local(
@@ -226,9 +261,9 @@ impl PartJob {
                     ));
                 }
                 Err(PartError::Fault(Fault::Changed)) => return Err(EngineError::Changed),
-                Err(PartError::Fault(Fault::Transient(why))) if attempt < attempts => {
+                Err(PartError::Fault(fault)) if fault.retryable() && attempt < attempts => {
                     let delay = backoff(attempt);
-                    tracing::info!(part, attempt, delay_ms = delay.as_millis() as u64, reason = %why, "fetch_part_retry");
+                    tracing::info!(part, attempt, delay_ms = delay.as_millis() as u64, reason = %fault.text(), "fetch_part_retry");
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
@@ -247,7 +282,7 @@ impl PartJob {
     /// task) and copied into the part's buffer for the hasher. Keeping the
     /// HTTP stack's own chunks instead would save the copy but pin its
     /// larger read buffers: measured, peak RSS went from 82 to 165 MiB.
-    async fn fetch_once(&self, part: u64) -> Result<Vec<u8>, PartError> {
+    async fn fetch_once(&self, part: u64, buffered: bool) -> Result<Option<Vec<u8>>, PartError> {
         let (start, len) = self.plan.range(part);
         let stall = self.plan.stall_timeout;
         let stalled = || Fault::Transient(format!("no data for {} s", stall.as_secs()));
@@ -257,7 +292,7 @@ impl PartJob {
         let mut body = tokio::time::timeout(stall, request)
             .await
             .map_err(|_| stalled())??;
-        let mut buffer = self.pool.take(len as usize);
+        let mut buffer = buffered.then(|| self.pool.take(len as usize));
         let mut got = 0u64;
         loop {
             let chunk = match tokio::time::timeout(stall, body.next_chunk()).await {
@@ -281,7 +316,9 @@ impl PartJob {
             // A retried part is counted again: the bar may overshoot
             // briefly, which a person does not mind.
             self.progress.advance(n);
-            buffer.extend_from_slice(&chunk);
+            if let Some(buffer) = buffer.as_mut() {
+                buffer.extend_from_slice(&chunk);
+            }
         }
         if got < len {
             return Err(Fault::Transient(format!("short body: {got} of {len} bytes")).into());
@@ -360,26 +397,24 @@ pub fn backoff(attempt: u32) -> Duration {
 }
 
 /// The hasher thread: hashes parts strictly in order, from the buffers the
-/// tasks send or, for parts already on disk before this run, from the file.
+/// tasks send or, for parts fetched ahead without one and parts already on
+/// disk before this run, from the file.
 fn hash_in_order(
     file: &File,
     plan: &Plan,
     done: &[bool],
-    buffers: &std::sync::mpsc::Receiver<(u64, Vec<u8>)>,
+    buffers: &std::sync::mpsc::Receiver<(u64, Option<Vec<u8>>)>,
     hashed: &watch::Sender<u64>,
     pool: &BufferPool,
 ) -> anyhow::Result<[u8; 32]> {
     let mut sha = Sha256::new();
-    let mut waiting: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut waiting: BTreeMap<u64, Option<Vec<u8>>> = BTreeMap::new();
     let mut scratch = Vec::new();
     for part in 0..plan.parts() {
-        if done[part as usize] {
-            let (start, len) = plan.range(part);
-            scratch.resize(len as usize, 0);
-            file.read_exact_at(&mut scratch, start)?;
-            sha.update(&scratch);
+        let bytes = if done[part as usize] {
+            None
         } else {
-            let bytes = loop {
+            loop {
                 if let Some(bytes) = waiting.remove(&part) {
                     break bytes;
                 }
@@ -388,9 +423,19 @@ fn hash_in_order(
                     .recv()
                     .map_err(|_| anyhow::anyhow!("download stopped before part {part}"))?;
                 waiting.insert(i, bytes);
-            };
-            sha.update(&bytes);
-            pool.put(bytes);
+            }
+        };
+        match bytes {
+            Some(bytes) => {
+                sha.update(&bytes);
+                pool.put(bytes);
+            }
+            None => {
+                let (start, len) = plan.range(part);
+                scratch.resize(len as usize, 0);
+                file.read_exact_at(&mut scratch, start)?;
+                sha.update(&scratch);
+            }
         }
         let _ = hashed.send(part + 1);
     }
@@ -426,16 +471,17 @@ mod tests {
     #[test]
     fn statuses_classify() {
         assert!(matches!(
-            Fault::from_status(503, String::new()),
+            Fault::from_status(500, String::new()),
             Fault::Transient(_)
         ));
+        assert!(Fault::from_status(503, String::new()).retryable());
         assert!(matches!(
             Fault::from_status(403, String::new()),
-            Fault::Denied(_)
+            Fault::Denied { .. }
         ));
         assert!(matches!(
             Fault::from_status(404, String::new()),
-            Fault::Missing(_)
+            Fault::Missing { .. }
         ));
         assert!(matches!(
             Fault::from_status(412, String::new()),

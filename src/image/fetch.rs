@@ -18,7 +18,7 @@
 
 use crate::context::Context;
 use crate::digest::{Digest, hex};
-use crate::error::{PmError, STORE_CHECKSUM};
+use crate::error::{PmError, STORE_CHECKSUM, TransientCause};
 use crate::image::download::{self, Downloaded, EngineError, Fault, ObjectInfo, Plan, Remote};
 use crate::image::source::Source;
 use crate::image::store::{ImageRecord, ImageStore};
@@ -119,26 +119,28 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
     }
     let partial = partial_dir.join(format!("{key}.part"));
     let result = match &source {
-        Source::Local { path } => fetch_local(ctx, options, path, &partial)
-            .and_then(|digest| {
-                finish(
-                    ctx,
-                    &store,
-                    &canonical,
-                    &partial,
-                    &digest,
-                    None,
-                    expected.as_ref(),
-                )
-            })
-            .inspect_err(|_| {
-                let _ = std::fs::remove_file(&partial);
-            })
-            .map(|record| Fetched {
-                bytes_downloaded: record.size,
-                bytes_resumed: 0,
-                record,
-            }),
+        Source::Local { path } => {
+            fetch_local_cooperatively(ctx, options, path, &partial, &canonical)
+                .and_then(|digest| {
+                    finish(
+                        ctx,
+                        &store,
+                        &canonical,
+                        &partial,
+                        &digest,
+                        None,
+                        expected.as_ref(),
+                    )
+                })
+                .inspect_err(|_| {
+                    let _ = std::fs::remove_file(&partial);
+                })
+                .map(|record| Fetched {
+                    bytes_downloaded: record.size,
+                    bytes_resumed: 0,
+                    record,
+                })
+        }
         Source::S3 { .. } | Source::Http { .. } => fetch_remote(
             ctx,
             &Download {
@@ -165,7 +167,9 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
             ))
         }
         Err(e) => {
-            tracing::warn!(source = %canonical, error = format!("{e:#}"), "fetch_failed");
+            // The error itself is printed once, by main; the log keeps the
+            // whole chain for -vv.
+            tracing::debug!(source = %canonical, error = format!("{e:#}"), "fetch_failed");
             Err(e)
         }
     }
@@ -273,6 +277,49 @@ pub fn source_key(source: &str) -> String {
     hex(&Sha256::digest(source.as_bytes())[..16])
 }
 
+/// The local copy stops at a signal between blocks; a copy is not resumable,
+/// so nothing is kept (the caller removes the partial file).
+fn fetch_local_cooperatively(
+    ctx: &Context,
+    options: &FetchOptions,
+    path: &Path,
+    partial: &Path,
+    canonical: &str,
+) -> Result<Digest> {
+    let _scope = crate::signals::cooperative();
+    fetch_local(ctx, options, path, partial).map_err(|e| match e.downcast::<Signalled>() {
+        Ok(Signalled(signal)) => interrupted(signal, canonical, None),
+        Err(e) => e,
+    })
+}
+
+/// A signal noticed inside a loop, before it is put in words.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted by signal {0}")]
+struct Signalled(i32);
+
+/// The `interrupted` error of a fetch; `kept`: parts and bytes a rerun
+/// resumes from.
+fn interrupted(signal: i32, canonical: &str, kept: Option<(usize, usize, u64)>) -> anyhow::Error {
+    let (kept, kept_bytes) = match kept {
+        Some((parts, total, bytes)) if parts > 0 => (
+            Some(format!(
+                "{parts} of {total} parts ({bytes} bytes) of the partial download"
+            )),
+            Some(bytes),
+        ),
+        _ => (None, None),
+    };
+    PmError::Interrupted {
+        signal,
+        doing: format!("fetching {canonical}"),
+        kept,
+        kept_bytes,
+        resume: Some(crate::signals::rerun_command()),
+    }
+    .into()
+}
+
 /// Copies a local file into the partial file, hashing in the same pass.
 fn fetch_local(
     ctx: &Context,
@@ -305,6 +352,9 @@ fn fetch_local(
     let mut buffer = vec![0u8; 1 << 20];
     let mut offset = 0u64;
     loop {
+        if let Some(signal) = crate::signals::received() {
+            return Err(Signalled(signal).into());
+        }
         let n = input.read(&mut buffer)?;
         if n == 0 {
             break;
@@ -381,7 +431,15 @@ fn fetch_remote(ctx: &mut Context, job: &Download<'_>) -> Result<Fetched> {
     // One restart from zero is allowed when the object changes under us.
     let mut restarted = false;
     loop {
-        let info = runtime.block_on(head_with_retries(&remote, options, canonical))?;
+        let info = {
+            let _scope = crate::signals::cooperative();
+            runtime.block_on(async {
+                tokio::select! {
+                    info = head_with_retries(&remote, options, canonical) => info,
+                    signal = crate::signals::cancelled() => Err(interrupted(signal, canonical, None)),
+                }
+            })?
+        };
         if info.size > options.max_size {
             return Err(PmError::ImageTooLarge {
                 source_url: canonical.to_string(),
@@ -392,7 +450,24 @@ fn fetch_remote(ctx: &mut Context, job: &Download<'_>) -> Result<Fetched> {
         }
         let claim = claim_download(ctx, job, &info)?;
         let bytes_resumed = claim.resumed_bytes();
+        let resumed_parts: Vec<u64> = (0..claim.done.len() as u64)
+            .filter(|&i| claim.done[i as usize])
+            .collect();
+        let part_size = claim.part_size;
+        let total_parts = info.size.div_ceil(part_size) as usize;
+        let part_len = |part: u64| part_size.min(info.size - part * part_size);
         let (outcome, ledger_result) = download_parts(ctx, job, &runtime, &remote, &info, claim)?;
+        // What a rerun resumes from: earlier runs' parts and this run's.
+        let kept = || {
+            let recorded = ledger_result.as_deref().unwrap_or_default();
+            let parts = resumed_parts.len() + recorded.len();
+            let bytes = resumed_parts
+                .iter()
+                .chain(recorded)
+                .map(|&p| part_len(p))
+                .sum();
+            (parts, total_parts, bytes)
+        };
         match outcome {
             Ok(Downloaded {
                 sha256,
@@ -436,15 +511,22 @@ fn fetch_remote(ctx: &mut Context, job: &Download<'_>) -> Result<Fetched> {
                 .into());
             }
             Err(EngineError::Failed { fault, attempts }) => {
-                return Err(fault_error(canonical, fault, attempts));
+                return Err(fault_error(canonical, fault, attempts, kept().2));
+            }
+            Err(EngineError::Interrupted(signal)) => {
+                return Err(interrupted(signal, canonical, Some(kept())));
             }
             Err(EngineError::Local(e)) => return Err(e),
         }
     }
 }
 
-/// What the part engine and the bookkeeping beside it ended with.
-type PartsOutcome = (std::result::Result<Downloaded, EngineError>, Result<()>);
+/// What the part engine and the bookkeeping beside it ended with (the
+/// parts the bookkeeping recorded).
+type PartsOutcome = (
+    std::result::Result<Downloaded, EngineError>,
+    Result<Vec<u64>>,
+);
 
 /// Runs the part engine with the bookkeeping thread beside it.
 fn download_parts(
@@ -480,15 +562,19 @@ fn download_parts(
             .spawn_scoped(scope, || {
                 record_parts(&state_path, job, checkpoints, finished_rx)
             })?;
-        let outcome = runtime.block_on(download::download(
-            remote.clone(),
-            Arc::new(claim.file),
-            plan,
-            claim.done,
-            finished_tx,
-            progress.clone(),
-        ));
-        // The ledger ends when the engine's senders are gone.
+        let outcome = {
+            let _scope = crate::signals::cooperative();
+            runtime.block_on(download::download(
+                remote.clone(),
+                Arc::new(claim.file),
+                plan,
+                claim.done,
+                finished_tx,
+                progress.clone(),
+            ))
+        };
+        // The ledger ends when the engine's senders are gone, having
+        // recorded every part that finished, even after a signal.
         let ledger_result = ledger
             .join()
             .map_err(|_| anyhow::anyhow!("the download bookkeeping thread panicked"))?;
@@ -536,37 +622,53 @@ async fn head_with_retries(
             .unwrap_or_else(|_| Err(Fault::Transient("HEAD timed out".to_string())));
         match outcome {
             Ok(info) => return Ok(info),
-            Err(Fault::Transient(why)) if attempt <= options.retries => {
-                tracing::info!(attempt, reason = %why, "fetch_head_retry");
+            Err(fault) if fault.retryable() && attempt <= options.retries => {
+                tracing::info!(attempt, reason = %fault.text(), "fetch_head_retry");
                 tokio::time::sleep(download::backoff(attempt)).await;
                 attempt += 1;
             }
-            Err(fault) => return Err(fault_error(canonical, fault, attempt)),
+            Err(fault) => return Err(fault_error(canonical, fault, attempt, 0)),
         }
     }
 }
 
-/// Turns a permanent (or retried-out) fault into the error the operator sees.
-fn fault_error(canonical: &str, fault: Fault, attempts: u32) -> anyhow::Error {
+/// Turns a permanent (or retried-out) fault into the error the operator
+/// sees. `kept_bytes`: finished parts a rerun resumes from.
+fn fault_error(canonical: &str, fault: Fault, attempts: u32, kept_bytes: u64) -> anyhow::Error {
     let source_url = canonical.to_string();
+    let transient = |last: String, cause: TransientCause| PmError::FetchTransient {
+        source_url: source_url.clone(),
+        attempts,
+        last,
+        cause,
+        kept_bytes,
+    };
     match fault {
-        Fault::Transient(last) => PmError::FetchTransient {
+        Fault::Transient(last) => transient(last, TransientCause::Other).into(),
+        Fault::Unreachable(last) => transient(last, TransientCause::Unreachable).into(),
+        Fault::Throttled(last) => transient(last, TransientCause::Throttled).into(),
+        Fault::Denied { reason, hint } => PmError::FetchDenied {
             source_url,
-            attempts,
-            last,
+            reason,
+            hint,
         }
         .into(),
-        Fault::Denied(reason) => PmError::FetchDenied { source_url, reason }.into(),
-        Fault::Missing(reason) => PmError::not_found(
-            format!("{source_url} ({reason})"),
-            Some(
-                "check the bucket, key or URL (and --endpoint-url for S3-compatible stores)"
-                    .to_string(),
-            ),
-        )
-        .into(),
+        Fault::Missing { what, hint } => PmError::not_found(what, Some(hint)).into(),
         Fault::Changed => PmError::ObjectChanged { source_url }.into(),
-        Fault::Unsupported(reason) => PmError::FetchUnsupported { source_url, reason }.into(),
+        Fault::Tls(reason) => PmError::FetchUnsupported {
+            source_url,
+            reason,
+            hint: Some(
+                "if the certificate is right, trust its CA (add it to the system store or point SSL_CERT_FILE at it); otherwise check the URL's host name".to_string(),
+            ),
+        }
+        .into(),
+        Fault::Unsupported(reason) => PmError::FetchUnsupported {
+            source_url,
+            reason,
+            hint: None,
+        }
+        .into(),
     }
 }
 
@@ -694,15 +796,17 @@ fn record_parts(
     job: &Download<'_>,
     checkpoints: Checkpoints,
     finished: std::sync::mpsc::Receiver<u64>,
-) -> Result<()> {
+) -> Result<Vec<u64>> {
     let source = job.canonical;
     let held: &dyn Held = job.lock;
     let mut state = State::open(state_path)?;
+    let mut recorded = Vec::new();
     let mut unsynced: Vec<u64> = Vec::new();
     let mut unsynced_bytes = 0u64;
     for part in finished {
         state.write(held, |tx| tx.record_part(source, part))?;
         crate::failpoint::hit("fetch_part_recorded");
+        recorded.push(part);
         unsynced.push(part);
         unsynced_bytes += checkpoints.part_len(part);
         if unsynced_bytes >= checkpoints.every {
@@ -715,7 +819,7 @@ fn record_parts(
             unsynced_bytes = 0;
         }
     }
-    Ok(())
+    Ok(recorded)
 }
 
 /// Checks the digest against what the operator or the store expects.

@@ -3,6 +3,7 @@
 //! with the same [`Fault`] classification as S3.
 
 use crate::image::remote::{Fault, ObjectInfo};
+use crate::image::transport;
 use anyhow::{Context as _, Result};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
@@ -105,23 +106,29 @@ impl HttpObject {
             .body(Empty::new())
             .map_err(|e| Fault::Unsupported(e.to_string()))?;
         let response = self.client.request(request).await.map_err(|e| {
-            let why = error_chain(&e);
-            // An untrusted or invalid certificate will not get better
-            // by retrying.
-            if why.contains("certificate") {
-                Fault::Unsupported(format!("TLS: {why}"))
-            } else {
-                Fault::Transient(format!("request failed: {why}"))
-            }
+            tracing::debug!(error = %error_chain(&e), "fetch_http_request_failed");
+            transport::fault(&e, &self.origin())
         })?;
         let status = response.status();
-        if status.is_success() {
-            Ok(response)
-        } else {
-            Err(Fault::from_status(
-                status.as_u16(),
-                format!("HTTP {status}"),
-            ))
+        match status.as_u16() {
+            _ if status.is_success() => Ok(response),
+            404 | 410 => Err(Fault::Missing {
+                what: format!("{} (HTTP {status})", self.url),
+                hint: "check the URL".to_string(),
+            }),
+            401 | 403 => Err(Fault::Denied {
+                reason: format!("the server answered HTTP {status}"),
+                hint: "check the URL and that it is meant to be public; a presigned URL may have expired".to_string(),
+            }),
+            code => Err(Fault::from_status(code, format!("the server answered HTTP {status}"))),
+        }
+    }
+
+    /// `https://host:port`, for messages about the connection.
+    fn origin(&self) -> String {
+        match (self.url.scheme_str(), self.url.authority()) {
+            (Some(scheme), Some(authority)) => format!("{scheme}://{authority}"),
+            _ => self.url.to_string(),
         }
     }
 }
@@ -141,9 +148,10 @@ impl HttpBody {
                     // Trailers: nothing to keep.
                 }
                 Some(Err(e)) => {
+                    tracing::debug!(error = %error_chain(&e), "fetch_http_body_failed");
                     return Err(Fault::Transient(format!(
-                        "body interrupted: {}",
-                        error_chain(&e)
+                        "the response body was cut off: {}",
+                        transport::last(&transport::chain_texts(&e))
                     )));
                 }
             }

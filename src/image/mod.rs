@@ -13,3 +13,4 @@ pub mod http;
 pub mod remote;
 pub mod s3;
 pub mod source;
+pub mod transport;

@@ -8,9 +8,11 @@
 
 use crate::error::PmError;
 use crate::image::remote::{Fault, ObjectInfo};
+use crate::image::transport;
 use anyhow::Result;
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_s3::config::{Region, ResponseChecksumValidation};
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
@@ -26,6 +28,8 @@ pub struct S3Object {
     /// The credentials' secret parts, held so the log redactor knows them
     /// for as long as the client may log.
     _redacted: Vec<crate::secret::Secret>,
+    /// Where the requests go, for messages: the endpoint URL, or AWS's.
+    endpoint: String,
 }
 
 /// Region used when the chain finds none: S3-compatible stores ignore it,
@@ -51,6 +55,10 @@ impl S3Object {
             .region()
             .cloned()
             .unwrap_or_else(|| Region::new(FALLBACK_REGION));
+        let endpoint_label = match endpoint {
+            Some(url) => url.to_string(),
+            None => format!("AWS S3 in {region}"),
+        };
         let config = aws_sdk_s3::config::Builder::from(&shared)
             .region(region)
             .force_path_style(endpoint.is_some())
@@ -64,6 +72,7 @@ impl S3Object {
             bucket: bucket.to_string(),
             key: key.to_string(),
             _redacted: redacted,
+            endpoint: endpoint_label,
         })
     }
 
@@ -77,8 +86,11 @@ impl S3Object {
             .key(&self.key)
             .checksum_mode(ChecksumMode::Enabled)
             .send()
-            .await
-            .map_err(classify)?;
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(err) => return Err(self.head_fault(err).await),
+        };
         let size = out
             .content_length()
             .and_then(|n| u64::try_from(n).ok())
@@ -115,8 +127,34 @@ impl S3Object {
         if let Some(etag) = etag {
             request = request.if_match(etag);
         }
-        let out = request.send().await.map_err(classify)?;
+        let out = request.send().await.map_err(|e| self.fault(e))?;
         Ok(S3Body(out.body))
+    }
+
+    fn fault<E>(&self, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Fault
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        tracing::debug!(error = %DisplayErrorContext(&err), "fetch_s3_request_failed");
+        classify(&err, &self.endpoint, &self.bucket, &self.key)
+    }
+
+    /// A HEAD answer has no body, so a 404 does not say whether the bucket
+    /// or the key is missing: one HEAD of the bucket tells them apart.
+    async fn head_fault<E>(&self, err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Fault
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let fault = self.fault(err);
+        if !matches!(fault, Fault::Missing { .. }) {
+            return fault;
+        }
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                no_such_bucket(&self.bucket, &self.endpoint)
+            }
+            _ => no_such_key(&self.bucket, &self.key),
+        }
     }
 }
 
@@ -128,10 +166,13 @@ impl S3Body {
         match self.0.next().await {
             None => Ok(None),
             Some(Ok(bytes)) => Ok(Some(bytes)),
-            Some(Err(e)) => Err(Fault::Transient(format!(
-                "body interrupted: {}",
-                DisplayErrorContext(&e)
-            ))),
+            Some(Err(e)) => {
+                tracing::debug!(error = %DisplayErrorContext(&e), "fetch_s3_body_failed");
+                Err(Fault::Transient(format!(
+                    "the response body was cut off: {}",
+                    transport::last(&transport::chain_texts(&e))
+                )))
+            }
         }
     }
 }
@@ -154,20 +195,55 @@ async fn register_credentials_for_redaction(
             let token = creds.session_token().map(crate::secret::Secret::new);
             Ok(std::iter::once(secret).chain(token).collect())
         }
-        Err(e) => Err(PmError::FetchDenied {
-            source_url: format!("s3://{bucket}/{key}"),
-            reason: format!("no usable AWS credentials ({})", DisplayErrorContext(&e)),
+        Err(e) => {
+            tracing::debug!(error = %DisplayErrorContext(&e), "fetch_credentials_failed");
+            let (reason, hint) = credentials_failure(&e);
+            Err(PmError::FetchDenied {
+                source_url: format!("s3://{bucket}/{key}"),
+                reason,
+                hint,
+            }
+            .into())
         }
-        .into()),
     }
 }
 
-/// S3 errors by HTTP status and S3 error code.
-fn classify<E>(err: SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Fault
+/// Why the credential chain gave nothing, in one sentence, and what to do.
+fn credentials_failure(e: &CredentialsError) -> (String, String) {
+    let detail = transport::last(&transport::chain_texts(e));
+    let detail = detail.trim_end_matches(". Stderr:").trim_end_matches('.');
+    match e {
+        CredentialsError::CredentialsNotLoaded(_) => (
+            "no AWS credentials were found".to_string(),
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, name a profile with AWS_PROFILE, or run where an instance or container role is available".to_string(),
+        ),
+        CredentialsError::ProviderTimedOut(_) => (
+            "the AWS credential provider did not answer in time".to_string(),
+            "off EC2, set AWS_EC2_METADATA_DISABLED=true and give credentials another way; on EC2, check the instance role".to_string(),
+        ),
+        CredentialsError::InvalidConfiguration(_) => (
+            format!("the AWS configuration is invalid: {detail}"),
+            "fix the AWS config and credentials files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, ~/.aws/)".to_string(),
+        ),
+        _ => (
+            format!("the AWS credential provider failed: {detail}"),
+            "check the profile's credential_process, SSO or role settings (AWS_PROFILE), or give AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY".to_string(),
+        ),
+    }
+}
+
+/// S3 errors by S3 error code and HTTP status; transport failures by what
+/// the connection reported. Every fault text is one sentence.
+fn classify<E>(
+    err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    endpoint: &str,
+    bucket: &str,
+    key: &str,
+) -> Fault
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match &err {
+    match err {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code().unwrap_or("");
@@ -175,14 +251,69 @@ where
                 Some(m) => format!("{status} {code}: {m}"),
                 None => format!("HTTP {status} {code}").trim_end().to_string(),
             };
-            if code == "SlowDown" {
-                return Fault::Transient(text);
-            }
-            Fault::from_status(status, text)
+            service_fault(status, code, text, endpoint, bucket, key)
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            Fault::Transient(DisplayErrorContext(&err).to_string())
+        SdkError::TimeoutError(_) => {
+            Fault::Transient(format!("the request to {endpoint} timed out"))
         }
-        _ => Fault::Unsupported(DisplayErrorContext(&err).to_string()),
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            transport::fault(err, endpoint)
+        }
+        _ => Fault::Unsupported(format!(
+            "the request could not be made: {}",
+            transport::last(&transport::chain_texts(err))
+        )),
+    }
+}
+
+fn service_fault(
+    status: u16,
+    code: &str,
+    text: String,
+    endpoint: &str,
+    bucket: &str,
+    key: &str,
+) -> Fault {
+    let denied = |reason: String, hint: &str| Fault::Denied {
+        reason,
+        hint: hint.to_string(),
+    };
+    match code {
+        "SlowDown" | "Throttling" | "ThrottlingException" | "RequestLimitExceeded"
+        | "TooManyRequests" => Fault::Throttled(text),
+        "NoSuchBucket" => no_such_bucket(bucket, endpoint),
+        "NoSuchKey" => no_such_key(bucket, key),
+        "InvalidAccessKeyId" => denied(
+            "the store does not know the access key id".to_string(),
+            "check AWS_ACCESS_KEY_ID (or the profile's aws_access_key_id) and that it belongs to this store",
+        ),
+        "SignatureDoesNotMatch" => denied(
+            "the request signature does not match: the secret access key is wrong for this access key id".to_string(),
+            "check AWS_SECRET_ACCESS_KEY (or the profile's aws_secret_access_key)",
+        ),
+        "ExpiredToken" | "TokenRefreshRequired" | "InvalidToken" => denied(
+            "the session token has expired or is not valid".to_string(),
+            "refresh the temporary credentials (AWS_SESSION_TOKEN, `aws sso login`, the role)",
+        ),
+        _ if status == 401 || status == 403 => denied(
+            format!("the store refused to serve s3://{bucket}/{key} ({text})"),
+            "check the credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE) and that they allow s3:GetObject on the object under the bucket policy",
+        ),
+        _ if status >= 500 => Fault::from_status(status, format!("the store answered {text}")),
+        _ => Fault::from_status(status, text),
+    }
+}
+
+fn no_such_bucket(bucket: &str, endpoint: &str) -> Fault {
+    Fault::Missing {
+        what: format!("bucket {bucket} on {endpoint}"),
+        hint: "check the bucket name, and the endpoint (--endpoint-url, image.endpoint_url, AWS_ENDPOINT_URL) or region (AWS_REGION)".to_string(),
+    }
+}
+
+fn no_such_key(bucket: &str, key: &str) -> Fault {
+    Fault::Missing {
+        what: format!("object {key} in bucket {bucket}"),
+        hint: format!("check the key; `aws s3 ls s3://{bucket}/` lists what the bucket holds"),
     }
 }

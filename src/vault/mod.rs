@@ -299,8 +299,7 @@ impl Vault {
     /// Unlocks first when the vault is locked and a password source is
     /// configured; mints a new session once when the cached one is refused.
     pub fn get(&self, wanted: &str, field: &Field) -> Result<Found> {
-        let (items, session) = self.with_session(|session| self.search(session, wanted))?;
-        let item = pick_exact(items, wanted)?;
+        let (item, session) = self.find_item(wanted)?;
         let id = item["id"].as_str().unwrap_or_default().to_string();
         let value = self.field_value(&session, &item, &id, wanted, field)?;
         Ok(Found {
@@ -443,9 +442,33 @@ impl Vault {
         Ok(PmError::VaultSessionExpired.into())
     }
 
-    fn search(&self, session: &Secret, wanted: &str) -> Result<Attempt<Vec<Value>>> {
+    /// The item named exactly `wanted` (or with that id). bw's search
+    /// narrows the listing, but it is fuzzy and misses some exact names
+    /// (those with non-ASCII characters, which its index does not match):
+    /// when it yields no exact match, the full listing decides. The names it
+    /// did match are kept as the "similar" ones of a not-found error.
+    fn find_item(&self, wanted: &str) -> Result<(Value, Secret)> {
+        let (items, session) =
+            self.with_session(|session| self.list_items(session, Some(wanted)))?;
+        let narrowed = match pick_exact(items, wanted) {
+            Err(e) if is_item_not_found(&e) => e,
+            found => return Ok((found?, session)),
+        };
+        let (all, session) = self.with_session(|session| self.list_items(session, None))?;
+        match pick_exact(all, wanted) {
+            Err(e) if is_item_not_found(&e) => Err(narrowed),
+            found => Ok((found?, session)),
+        }
+    }
+
+    /// `bw list items`, narrowed by bw's `--search` when `search` is given.
+    fn list_items(&self, session: &Secret, search: Option<&str>) -> Result<Attempt<Vec<Value>>> {
+        let mut args = vec!["list", "items"];
+        if let Some(text) = search {
+            args.extend(["--search", text]);
+        }
         let run = self.bw.run(
-            &["list", "items", "--search", wanted],
+            &args,
             &BwInputs {
                 session: Some(session),
                 sensitive_output: true,
@@ -532,6 +555,13 @@ fn account_status(bw_status: &Value) -> Result<AccountStatus> {
         }
         .into()),
     }
+}
+
+fn is_item_not_found(e: &anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<PmError>(),
+        Some(PmError::VaultItemNotFound { .. })
+    )
 }
 
 /// The one item named exactly `wanted`, or with that id. bw's search also

@@ -76,6 +76,20 @@ pub const AUTHKEY_ID: &str = "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e01";
 pub const RAY_TOKEN: &str = "5f1c0d3e9a7b46e2b8c4d1f0a9e8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0";
 pub const RAY_TOKEN_STALE: &str =
     "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+/// Items whose names are not ASCII (id, name, password): bw's
+/// `list items --search` does not find them by their names.
+pub const NON_ASCII: [(&str, &str, &str); 2] = [
+    (
+        "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e07",
+        "Zürich-db",
+        "zurich-fixture-password",
+    ),
+    (
+        "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e08",
+        "почта-сервер",
+        "pochta-fixture-password",
+    ),
+];
 
 /// The items every locked fixture holds. Names are chosen so bw's substring
 /// search finds more than the exact match: `tailscale-authkey` is inside
@@ -170,6 +184,28 @@ pub const ITEMS: &[Item] = &[
         kind: 1,
         username: Some("first"),
         password: Some("dup-one-password"),
+        totp: None,
+        uri: None,
+        notes: None,
+        fields: &[],
+    },
+    Item {
+        id: NON_ASCII[0].0,
+        name: NON_ASCII[0].1,
+        kind: 1,
+        username: Some("zurich-ops"),
+        password: Some(NON_ASCII[0].2),
+        totp: None,
+        uri: None,
+        notes: None,
+        fields: &[],
+    },
+    Item {
+        id: NON_ASCII[1].0,
+        name: NON_ASCII[1].1,
+        kind: 1,
+        username: None,
+        password: Some(NON_ASCII[1].2),
         totp: None,
         uri: None,
         notes: None,

@@ -140,3 +140,53 @@ fn json_from_the_environment_switches_output() {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert!(doc["schema_version"].is_number());
 }
+
+#[test]
+fn config_show_writes_sizes_like_the_readme_keeps_sections_together_and_marks_unset() {
+    let sb = Sandbox::new();
+    let out = sb.pm().args(["config", "show"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = |key: &str| {
+        text.lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no {key} in {text}"))
+            .to_string()
+    };
+    assert!(
+        line("image.max_unpacked_size").contains("= 8GiB "),
+        "{text}"
+    );
+    assert!(line("image.part_size").contains("= 8MiB "), "{text}");
+    assert!(line("pool.block_size").contains("= 64KiB "), "{text}");
+    assert!(line("vault.password_file").contains("= (unset) "), "{text}");
+    assert!(line("image.endpoint_url").contains("= (unset) "), "{text}");
+
+    // Each section's keys form one run of lines.
+    let sections: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|k| !k.starts_with('#'))
+        .map(|k| k.split_once('.').map_or("", |(s, _)| s))
+        .collect();
+    let mut runs = sections.clone();
+    runs.dedup();
+    let mut distinct = runs.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(runs.len(), distinct.len(), "sections interleaved: {runs:?}");
+
+    let (doc, _) = json_of(sb.pm().args(["config", "show"]));
+    let keys: Vec<&str> = doc["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["key"].as_str().unwrap())
+        .collect();
+    let mut json_runs: Vec<&str> = keys
+        .iter()
+        .map(|k| k.split_once('.').map_or("", |(s, _)| s))
+        .collect();
+    json_runs.dedup();
+    assert_eq!(json_runs, runs, "the JSON lists keys in the same order");
+}

@@ -134,24 +134,6 @@ fn version_and_help_document_the_exit_codes() {
 }
 
 #[test]
-fn completions_print_a_script_per_shell() {
-    let sb = Sandbox::new();
-    for (shell, marker) in [
-        ("bash", "complete -F"),
-        ("zsh", "#compdef pm"),
-        ("fish", "complete -c pm"),
-        ("elvish", "edit:completion"),
-        ("powershell", "Register-ArgumentCompleter"),
-    ] {
-        sb.pm()
-            .args(["completions", shell])
-            .assert()
-            .success()
-            .stdout(predicates::str::contains(marker));
-    }
-}
-
-#[test]
 fn dynamic_completion_offers_commands_from_the_history() {
     let sb = Sandbox::new();
     sb.pm()

@@ -270,6 +270,13 @@ fn transient_faults_beyond_the_retry_budget_exit_transient() {
             .unwrap()
             .contains("SlowDown")
     );
+    assert_one_sentence(&doc);
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("throttling")),
+        "{doc}"
+    );
     assert_eq!(count(&sb, "images"), 0);
 }
 
@@ -283,15 +290,163 @@ fn permanent_failures_fail_fast_with_their_codes() {
     wrong_key.env("AWS_SECRET_ACCESS_KEY", "not-the-secret-key-at-all");
     let (doc, code) = fetch_json(wrong_key, "s3://perm/root.tar");
     assert_eq!((error_code(&doc), code), ("fetch_denied", 6), "{doc}");
+    assert_one_sentence(&doc);
 
     let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://perm/missing.tar");
     assert_eq!((error_code(&doc), code), ("not_found", 4), "{doc}");
+    assert_eq!(
+        doc["error"]["message"],
+        "object missing.tar in bucket perm not found"
+    );
 
     let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://no-such-bucket/root.tar");
     assert_eq!((error_code(&doc), code), ("not_found", 4), "{doc}");
+    assert_eq!(
+        doc["error"]["message"],
+        format!("bucket no-such-bucket on {} not found", proxy.endpoint)
+    );
 
-    assert_eq!(proxy.heads(), 3, "one HEAD each, no retries");
+    // One HEAD each, no retries; a 404 (a HEAD answer has no body to say
+    // which is missing) also HEADs the bucket.
+    assert_eq!(proxy.heads(), 1 + 2 + 2);
     assert_eq!(proxy.gets(), 0);
+}
+
+/// The message is one sentence: no Rust debug dump, no SDK error chain.
+fn assert_one_sentence(doc: &Value) {
+    let message = doc["error"]["message"].as_str().expect("message");
+    for dump in [
+        "{",
+        "Os ",
+        "Error(",
+        "DispatchFailure",
+        "ProviderError",
+        "\n",
+    ] {
+        assert!(!message.contains(dump), "{dump:?} in {message}");
+    }
+    assert!(!message.contains('\n'), "{message}");
+    assert!(
+        doc["error"]["hint"].as_str().is_some_and(|h| !h.is_empty()),
+        "{doc}"
+    );
+}
+
+/// pm with no AWS credentials anywhere: no variables, no files, and no
+/// instance metadata service (which is off this machine).
+fn pm_without_credentials(sb: &Sandbox, endpoint: &str) -> std::process::Command {
+    let mut pm = pm_s3(sb, endpoint);
+    pm.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    pm
+}
+
+#[test]
+fn missing_or_failing_credentials_are_one_sentence_and_the_sdk_stays_quiet() {
+    bucket_with("nocreds", "root.tar", &data(MIB, 23));
+    let sb = Sandbox::new();
+    let out = cmd(pm_without_credentials(&sb, s3s_endpoint()))
+        .args(["image", "fetch", "s3://nocreds/root.tar", "--json"])
+        .output()
+        .expect("run");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(error_code(&doc), "fetch_denied", "{doc}");
+    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(
+        doc["error"]["message"],
+        "access to s3://nocreds/root.tar was denied: no AWS credentials were found"
+    );
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("AWS_ACCESS_KEY_ID")),
+        "{doc}"
+    );
+
+    // A profile whose credential_process fails: the SDK logs WARN lines of
+    // its own while it tries the chain. They stay below the default
+    // verbosity; -v shows them.
+    let config = sb.path().join("aws-config");
+    std::fs::write(
+        &config,
+        "[profile broken]\nregion = us-east-1\ncredential_process = /bin/false\n",
+    )
+    .expect("aws config");
+    let broken = |verbose: bool| {
+        let mut pm = pm_without_credentials(&sb, s3s_endpoint());
+        pm.env("AWS_CONFIG_FILE", &config)
+            .env("AWS_PROFILE", "broken");
+        let mut c = cmd(pm);
+        if verbose {
+            c.arg("-v");
+        }
+        c.args(["image", "fetch", "s3://nocreds/root.tar", "--json"])
+            .output()
+            .expect("run")
+    };
+    let out = broken(false);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(error_code(&doc), "fetch_denied", "{doc}");
+    assert_one_sentence(&doc);
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the AWS credential provider failed"),
+        "{doc}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("WARN"),
+        "SDK logs at the default verbosity: {stderr}"
+    );
+    assert_eq!(stderr.matches("pm: error:").count(), 1, "{stderr}");
+    let verbose = broken(true);
+    assert!(
+        String::from_utf8_lossy(&verbose.stderr).contains("WARN"),
+        "-v shows the SDK's warnings"
+    );
+}
+
+#[test]
+fn an_unreachable_endpoint_says_so_and_that_nothing_was_downloaded() {
+    let sb = Sandbox::new();
+    let closed = format!("http://127.0.0.1:{}", servers::free_port());
+    let mut pm = pm_s3(&sb, &closed);
+    pm.env("PM_IMAGE_RETRIES", "1");
+    let (doc, code) = fetch_json(pm, "s3://any/root.tar");
+    assert_eq!((error_code(&doc), code), ("fetch_transient", 8), "{doc}");
+    assert_one_sentence(&doc);
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("cannot connect to {closed}: connection refused")),
+        "{message}"
+    );
+    let hint = doc["error"]["hint"].as_str().unwrap();
+    assert!(!hint.contains("finished parts are kept"), "{hint}");
+    assert!(hint.contains("nothing was downloaded"), "{hint}");
+    assert_eq!(doc["error"]["kept_bytes"], 0);
+}
+
+#[test]
+fn an_untrusted_tls_endpoint_is_a_tls_error_with_a_hint() {
+    let origin = servers::TlsOrigin::start(b"not an S3 server");
+    let endpoint = origin.url.trim_end_matches("/root.tar").to_string();
+    let sb = Sandbox::new();
+    let (doc, code) = fetch_json(pm_s3(&sb, &endpoint), "s3://any/root.tar");
+    assert_eq!((error_code(&doc), code), ("fetch_unsupported", 3), "{doc}");
+    assert_one_sentence(&doc);
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("the TLS handshake with {endpoint} failed")),
+        "{message}"
+    );
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("SSL_CERT_FILE")),
+        "{doc}"
+    );
 }
 
 #[test]
@@ -708,4 +863,181 @@ fn https_source_is_verified_against_trusted_roots() {
     let (doc, code) = fetch_json(trusted, &origin.url);
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+}
+
+/// Sends `signal` to a child pm.
+fn send_signal(child: &Child, signal: i32) {
+    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+    assert_eq!(rc, 0, "kill({signal})");
+}
+
+/// A proxy that forwards the first `passing` GETs and stalls every later
+/// one, and a receiver that hears when the first stalled GET arrives: by
+/// then (one part at a time) exactly `passing` parts are finished.
+fn stalling_proxy(passing: usize) -> (Proxy, std::sync::mpsc::Receiver<()>) {
+    let proxy = Proxy::start(s3s_endpoint());
+    proxy.inject(
+        std::iter::repeat_n(Fault::Pass, passing).chain(std::iter::repeat_n(Fault::Stall, 8)),
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stalled = passing as u64 + 1;
+    proxy.before_get(move |n| {
+        if n == stalled {
+            let _ = tx.send(());
+        }
+    });
+    (proxy, rx)
+}
+
+fn spawn_fetch(mut pm: std::process::Command, source: &str) -> Child {
+    pm.env("PM_IMAGE_CONCURRENCY", "1")
+        .env("PM_IMAGE_STALL_TIMEOUT", "600")
+        .args(["image", "fetch", source, "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pm")
+}
+
+#[test]
+fn a_fetch_stopped_by_sigterm_mid_download_reports_interrupted_and_resumes() {
+    let body = data(8 * MIB, 24);
+    bucket_with("sigterm", "root.tar", &body);
+    let (proxy, stalled) = stalling_proxy(3);
+    let sb = Sandbox::new();
+    let child = spawn_fetch(pm_s3(&sb, &proxy.endpoint), "s3://sigterm/root.tar");
+    stalled
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("pm reached the fourth part");
+    send_signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(error_code(&doc), "interrupted", "{doc}");
+    let err = &doc["error"];
+    assert_eq!(err["signal"], "SIGTERM");
+    assert_eq!(err["kept_bytes"], (3 * MIB) as u64, "{doc}\n{stderr}");
+    assert!(
+        err["kept"]
+            .as_str()
+            .is_some_and(|k| k.starts_with("3 of 8 parts")),
+        "{doc}"
+    );
+    assert!(
+        err["resume"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("pm image fetch s3://sigterm/root.tar")),
+        "{doc}"
+    );
+    assert!(stderr.contains("SIGTERM received"), "{stderr}");
+    assert_eq!(stderr.matches("pm: error:").count(), 1, "{stderr}");
+    assert_eq!(recorded_parts(&sb), BTreeSet::from([0, 1, 2]));
+    assert_eq!(count(&sb, "images"), 0);
+
+    let proxy = Proxy::start(s3s_endpoint());
+    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://sigterm/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    assert_eq!(doc["bytes_resumed"], (3 * MIB) as u64);
+    assert_eq!(
+        proxy.body_bytes(),
+        (5 * MIB) as u64,
+        "only the missing parts"
+    );
+}
+
+#[test]
+fn a_second_signal_stops_pm_at_once() {
+    bucket_with("twice", "root.tar", &data(4 * MIB, 25));
+    let (proxy, _stalled) = stalling_proxy(1);
+    let sb = Sandbox::new();
+    let mut pm = pm_s3(&sb, &proxy.endpoint);
+    // The bookkeeping thread holds at the first part, so the clean stop
+    // after the first signal cannot finish.
+    pm.env("PM_FAILPOINTS", "fetch_part_recorded=pause");
+    let mut child = spawn_fetch(pm, "s3://twice/root.tar");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    crate::support::wait_for_line(&mut stderr, "paused");
+    send_signal(&child, libc::SIGINT);
+    crate::support::wait_for_line(&mut stderr, "SIGINT received");
+    send_signal(&child, libc::SIGINT);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.signal(), Some(libc::SIGINT), "killed by the second");
+}
+
+#[test]
+fn a_signal_outside_a_download_exits_130_with_the_document_and_state_stays_usable() {
+    let sb = Sandbox::new();
+    let body = data(MIB, 26);
+    let file = sb.path().join("root.tar");
+    std::fs::write(&file, &body).expect("write");
+    let mut pm = sb.pm_std();
+    // Held after the blob is in the store and before it is recorded: the
+    // step a crash would leave half done.
+    pm.env("PM_FAILPOINTS", "fetch_before_record=pause")
+        .args(["image", "fetch"])
+        .arg(&file)
+        .arg("--json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = pm.spawn().expect("spawn");
+    // Held open: closing it would release the failpoint.
+    let _stdin = child.stdin.take();
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    crate::support::wait_for_line(&mut stderr, "paused");
+    send_signal(&child, libc::SIGINT);
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(error_code(&doc), "interrupted", "{doc}");
+    assert_eq!(doc["error"]["signal"], "SIGINT");
+    assert!(
+        doc["error"]["hint"]
+            .as_str()
+            .is_some_and(|h| h.contains("pm image fetch")),
+        "{doc}"
+    );
+    assert_eq!(count(&sb, "images"), 0, "nothing recorded half way");
+
+    let (again, code) = json_of(sb.pm().args(["image", "fetch"]).arg(&file));
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(again["digest"], format!("sha256:{}", sha256_hex(&body)));
+}
+
+/// One slow part must not idle the other connections: they fetch ahead of
+/// the in-order hash (without buffers; the hasher reads those parts back),
+/// and the digest still comes out right.
+#[test]
+fn a_stalled_part_does_not_hold_back_the_other_connections() {
+    let body = data(10 * MIB, 27);
+    bucket_with("ahead", "root.tar", &body);
+    let proxy = Proxy::start(s3s_endpoint());
+    proxy.inject([Fault::Stall]);
+    let sb = Sandbox::new();
+    let mut pm = pm_s3(&sb, &proxy.endpoint);
+    pm.env("PM_IMAGE_CONCURRENCY", "2");
+    let (doc, code) = fetch_json(pm, "s3://ahead/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    let ranges = proxy.ranges();
+    let range = |part: usize| format!("bytes={}-{}", part * MIB, (part + 1) * MIB - 1);
+    // The first GET to arrive is the one that stalled (part 0 or 1).
+    let stalled = (0..10).find(|&p| ranges[0] == range(p)).expect("a part");
+    let retry = ranges.iter().rposition(|r| *r == range(stalled)).unwrap();
+    assert!(retry > 0, "the stalled part was retried: {ranges:?}");
+    // Two parts beyond the window (concurrency 2) of the stalled part.
+    let beyond_window = ranges
+        .iter()
+        .position(|r| *r == range(stalled + 3))
+        .expect("fetched");
+    assert!(
+        beyond_window < retry,
+        "part {} waited for the stalled part {stalled}: {ranges:?}",
+        stalled + 3
+    );
+    assert_eq!(proxy.gets(), 10 + 1, "ten parts and one retry");
 }

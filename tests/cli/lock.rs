@@ -155,3 +155,29 @@ fn waiter_proceeds_once_the_holder_finishes() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["changed"], false);
 }
+
+#[test]
+fn a_busy_lock_is_reported_once_on_stderr() {
+    let sb = Sandbox::new();
+    let holder = Holder::start(&sb);
+    let out = sb
+        .pm()
+        .args([
+            "state",
+            "prune",
+            "--older-than",
+            "1d",
+            "--lock-timeout",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert_eq!(stderr.matches("pm: error:").count(), 1, "{stderr}");
+    assert!(
+        !stderr.contains("WARN"),
+        "a log line repeats the error: {stderr}"
+    );
+    holder.release();
+}

@@ -6,7 +6,8 @@
 //! is not about unlocking).
 
 use crate::bw_fixture::{
-    AUTHKEY, AUTHKEY_ID, AUTHKEY_OLD, BwFixture, DUP_IDS, GITHUB_PASSWORD, MASTER_PASSWORD, SERVER,
+    AUTHKEY, AUTHKEY_ID, AUTHKEY_OLD, BwFixture, DUP_IDS, GITHUB_PASSWORD, MASTER_PASSWORD,
+    NON_ASCII, SERVER,
 };
 use crate::support::{Sandbox, error_code, json_of, wait_for_line};
 use serde_json::Value;
@@ -315,6 +316,24 @@ fn names_match_exactly_never_by_substring() {
 
     let (doc, code) = vs.vault_json(&["get", "no-such-item"]);
     assert_eq!((code, error_code(&doc)), (4, "vault_item_not_found"));
+}
+
+#[test]
+fn names_with_non_ascii_characters_are_found_exactly() {
+    let vs = VaultSandbox::unlocked();
+    for (id, name, password) in NON_ASCII {
+        let (doc, code) = vs.vault_json(&["get", name]);
+        assert_eq!(code, 0, "{name}: {doc}");
+        assert_eq!(doc["value"], password, "{doc}");
+        assert_eq!(doc["id"], id, "{doc}");
+    }
+    // Still exact: another case or a part of the name is not a match.
+    let (doc, code) = vs.vault_json(&["get", "zürich-db"]);
+    assert_eq!(
+        (code, error_code(&doc)),
+        (4, "vault_item_not_found"),
+        "{doc}"
+    );
 }
 
 #[test]

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 
 #[derive(Clone, Copy, Debug)]
 pub enum Fault {
+    /// Forward the request untouched (to queue faults for later requests).
+    Pass,
     /// Close the connection without answering.
     Drop,
     /// 503 with S3's SlowDown error document.
