@@ -165,6 +165,13 @@ pub static KEYS: &[KeyDef] = &[
         doc: "most symlinks followed resolving one link (like the kernel)",
     },
     KeyDef {
+        key: "image.max_total_symlink_hops",
+        env: "PM_IMAGE_MAX_TOTAL_SYMLINK_HOPS",
+        kind: Kind::Int,
+        default: |_| Value::Int(1_000_000),
+        doc: "most symlinks followed resolving all the links of an image (each link is resolved once)",
+    },
+    KeyDef {
         key: "image.max_compression_ratio",
         env: "PM_IMAGE_MAX_COMPRESSION_RATIO",
         kind: Kind::Int,

@@ -1144,11 +1144,27 @@ fn dash_reads_the_previous_commands_json_from_stdin() {
     assert_ne!(code, 0);
 }
 
+/// A tar of nothing but zero blocks holds no image: the same as a
+/// preallocated download that was never written. Refused as empty.
 #[test]
-fn an_empty_tar_with_only_its_end_marker_is_safe() {
+fn an_all_zero_archive_is_refused_as_empty() {
     let sb = Sandbox::new();
-    let path = write(&sb, "empty.tar", &Tar::pax().finish());
-    let (doc, code) = validate(&sb, &path, &[]);
-    assert_eq!(code, 0, "{doc}");
-    assert_eq!(doc["counts"]["entries"], 0);
+    for (name, bytes) in [
+        ("end-marker.tar", Tar::pax().finish()),
+        ("zeros.tar", vec![0u8; 1 << 20]),
+        ("zeros.tar.gz", gzip(&[0u8; 10240])),
+    ] {
+        let path = write(&sb, name, &bytes);
+        let (doc, code) = validate(&sb, &path, &[]);
+        assert_eq!(
+            (code, error_code(&doc)),
+            (3, "image_rejected"),
+            "{name}: {doc}"
+        );
+        assert_eq!(
+            violations(&doc),
+            [("empty_archive".to_string(), String::new())],
+            "{name}"
+        );
+    }
 }

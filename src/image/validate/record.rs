@@ -2,12 +2,21 @@
 //! `image_validations` (one row per digest: the latest verdict), so
 //! `pm image activate` can refuse an image not validated safe and a re-run
 //! with the same limits is recognised.
+//!
+//! A record is a bounded summary: the verdict, limits, counts, the first
+//! [`RECORDED_VIOLATIONS`] violations and notices and the count of every
+//! rule, whatever the archive held. A record of another rules version, or
+//! one this pm cannot read, is as good as none: the image is "not validated
+//! with these limits".
 
 use super::{Limits, Policy, RULES_VERSION, Report, Verdict};
 use crate::state::{State, format_ms, now_ms};
 use anyhow::Result;
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
+
+/// Violations (and notices) a record keeps in full; the rest are counted.
+pub const RECORDED_VIOLATIONS: usize = 100;
 
 /// The stored verdict on an image.
 #[derive(Clone, Debug, Serialize)]
@@ -34,7 +43,7 @@ impl ValidationRecord {
     }
 }
 
-/// The latest validation of a stored image, if any.
+/// The latest validation of a stored image by the current rules, if any.
 pub fn validation_for(state: &State, digest: &str) -> Result<Option<ValidationRecord>> {
     let row = state
         .reader()
@@ -55,8 +64,16 @@ pub fn validation_for(state: &State, digest: &str) -> Result<Option<ValidationRe
     let Some((verdict, rules_version, validated_at, report)) = row else {
         return Ok(None);
     };
-    let report: Report = serde_json::from_str(&report)
-        .map_err(|e| anyhow::anyhow!("the stored validation of {digest} is unreadable: {e}"))?;
+    if rules_version != i64::from(RULES_VERSION) {
+        return Ok(None);
+    }
+    let report: Report = match serde_json::from_str(&report) {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::debug!(digest, error = %e, "stored_validation_unreadable");
+            return Ok(None);
+        }
+    };
     Ok(Some(ValidationRecord {
         digest: digest.to_string(),
         verdict: if verdict == "safe" {
@@ -64,7 +81,7 @@ pub fn validation_for(state: &State, digest: &str) -> Result<Option<ValidationRe
         } else {
             Verdict::Rejected
         },
-        rules_version: rules_version as u32,
+        rules_version: RULES_VERSION,
         validated_at: format_ms(validated_at),
         report,
     }))
@@ -76,9 +93,10 @@ pub fn record_validation(state: &mut State, digest: &str, report: &Report) -> Re
         Verdict::Safe => "safe",
         Verdict::Rejected => "rejected",
     };
-    let limits = serde_json::to_string(&(&report.limits, &report.policy))?;
-    let violations = serde_json::to_string(&report.violations)?;
-    let full = serde_json::to_string(report)?;
+    let summary = bounded(report);
+    let limits = serde_json::to_string(&(&summary.limits, &summary.policy))?;
+    let violations = serde_json::to_string(&summary.violations)?;
+    let full = serde_json::to_string(&summary)?;
     state.write(|tx| {
         tx.execute(
             "INSERT INTO image_validations
@@ -92,8 +110,8 @@ pub fn record_validation(state: &mut State, digest: &str, report: &Report) -> Re
                 verdict,
                 RULES_VERSION,
                 limits,
-                report.counts.entries as i64,
-                report.unpacked_bytes as i64,
+                summary.counts.entries as i64,
+                summary.unpacked_bytes as i64,
                 violations,
                 full,
                 now_ms()
@@ -101,4 +119,13 @@ pub fn record_validation(state: &mut State, digest: &str, report: &Report) -> Re
         )?;
         Ok(())
     })
+}
+
+/// The report with its lists cut to [`RECORDED_VIOLATIONS`] (the counts stay
+/// complete).
+fn bounded(report: &Report) -> Report {
+    let mut summary = report.clone();
+    summary.violations.truncate(RECORDED_VIOLATIONS);
+    summary.notices.truncate(RECORDED_VIOLATIONS);
+    summary
 }
