@@ -203,11 +203,6 @@ impl Tar {
         self
     }
 
-    /// A raw block, as given (for headers no builder writes).
-    pub fn raw(&mut self, block: &[u8]) -> &mut Tar {
-        self.out.extend_from_slice(block);
-        self
-    }
 
     /// A GNU `L` (long name) or `K` (long link) entry.
     pub fn gnu_long(&mut self, typeflag: u8, value: &[u8]) -> &mut Tar {
