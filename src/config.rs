@@ -20,6 +20,9 @@ pub enum Kind {
     Bool,
     /// A signed integer.
     Int,
+    /// An integer of 0 or more (a count, a number of seconds): a negative
+    /// value is refused wherever it comes from, never clamped.
+    Count,
     /// A byte count: `1048576`, `512MiB`, `8G`, `8GiB`.
     Bytes,
     /// A free-form string (paths included).
@@ -60,7 +63,7 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef {
         key: "lock_timeout",
         env: "PM_LOCK_TIMEOUT",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(60),
         doc: "seconds a mutating command waits for the state lock (0 = fail at once)",
     },
@@ -132,49 +135,49 @@ pub static KEYS: &[KeyDef] = &[
     KeyDef {
         key: "image.max_entries",
         env: "PM_IMAGE_MAX_ENTRIES",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(100_000),
         doc: "most entries in an image (and files plus directories it creates)",
     },
     KeyDef {
         key: "image.max_path_length",
         env: "PM_IMAGE_MAX_PATH_LENGTH",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(4096),
         doc: "most bytes in an entry name or link target",
     },
     KeyDef {
         key: "image.max_component_length",
         env: "PM_IMAGE_MAX_COMPONENT_LENGTH",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(255),
         doc: "most bytes in one path component",
     },
     KeyDef {
         key: "image.max_depth",
         env: "PM_IMAGE_MAX_DEPTH",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(256),
         doc: "most directory levels in an entry name",
     },
     KeyDef {
         key: "image.max_symlink_hops",
         env: "PM_IMAGE_MAX_SYMLINK_HOPS",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(40),
         doc: "most symlinks followed resolving one link (like the kernel)",
     },
     KeyDef {
         key: "image.max_total_symlink_hops",
         env: "PM_IMAGE_MAX_TOTAL_SYMLINK_HOPS",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(1_000_000),
         doc: "most symlinks followed resolving all the links of an image (each link is resolved once)",
     },
     KeyDef {
         key: "image.max_compression_ratio",
         env: "PM_IMAGE_MAX_COMPRESSION_RATIO",
-        kind: Kind::Int,
+        kind: Kind::Count,
         default: |_| Value::Int(100),
         doc: "most decompressed bytes per compressed byte, past the first MiB (0 = off)",
     },
@@ -448,6 +451,7 @@ impl Config {
         let mut settings = Vec::with_capacity(KEYS.len());
         for def in KEYS {
             let (value, source) = if let Some(v) = flags.values.get(def.key) {
+                check_flag(def, v)?;
                 (v.clone(), Source::Flag)
             } else if let Some(text) = env.var(def.env) {
                 let value = parse_value(def.kind, text).map_err(|why| {
@@ -516,6 +520,22 @@ impl Config {
     pub fn state_path(&self) -> PathBuf {
         PathBuf::from(self.string("state"))
     }
+}
+
+/// A flag's value passes the same check as the same key's environment
+/// variable (`--lock-timeout -1` is refused like `PM_LOCK_TIMEOUT=-1`).
+fn check_flag(def: &KeyDef, value: &Value) -> Result<()> {
+    if let (Kind::Count, Value::Int(n)) = (def.kind, value)
+        && *n < 0
+    {
+        let flag = format!("--{}", def.key.replace('_', "-"));
+        return Err(PmError::usage(
+            format!("{flag} {n}: expected {}", kind_name(def.kind)),
+            Some(format!("give {flag} a value of 0 or more")),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn locate_config_file(flags: &FlagValues, env: &Environment) -> Result<(Option<PathBuf>, Source)> {
@@ -611,6 +631,10 @@ fn value_from_toml(kind: Kind, item: &toml::Value) -> std::result::Result<Value,
     match (kind, item) {
         (Kind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
         (Kind::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
+        (Kind::Count, toml::Value::Integer(i)) if *i >= 0 => Ok(Value::Int(*i)),
+        (Kind::Count, toml::Value::Integer(i)) => {
+            Err(format!("expected {}, found {i}", kind_name(kind)))
+        }
         (Kind::Bytes, toml::Value::Integer(i)) if *i >= 0 => Ok(Value::Int(*i)),
         (Kind::Bytes | Kind::Str | Kind::Choice(_), toml::Value::String(s)) => parse_value(kind, s),
         (kind, other) => Err(format!(
@@ -625,6 +649,7 @@ fn kind_name(kind: Kind) -> String {
     match kind {
         Kind::Bool => "true or false".to_string(),
         Kind::Int => "an integer".to_string(),
+        Kind::Count => "a whole number, 0 or more".to_string(),
         Kind::Bytes => "a size such as 512MiB or 8GiB".to_string(),
         Kind::Str => "a string".to_string(),
         Kind::Choice(words) => format!("one of {}", words.join(", ")),
@@ -642,6 +667,10 @@ pub fn parse_value(kind: Kind, text: &str) -> std::result::Result<Value, String>
             _ => Err(wrong()),
         },
         Kind::Int => text.parse().map(Value::Int).map_err(|_| wrong()),
+        Kind::Count => match text.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(Value::Int(n)),
+            _ => Err(wrong()),
+        },
         Kind::Bytes => parse_bytes(text)
             .map(|b| Value::Int(b as i64))
             .ok_or_else(wrong),

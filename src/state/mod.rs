@@ -83,7 +83,7 @@ impl State {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(unusable)?;
-        let value = f(&tx)?;
+        let value = f(&tx).map_err(|e| read_only_as_unusable(e, &path))?;
         tx.commit().map_err(unusable)?;
         Ok(value)
     }
@@ -216,6 +216,25 @@ fn is_busy(e: &rusqlite::Error) -> bool {
         e.sqlite_error_code(),
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     )
+}
+
+/// SQLite opens a file it cannot write (immutable, read-only mount, no
+/// permission) read-only without a word, and only the first write fails:
+/// that is an unusable state, not a bug.
+fn read_only_as_unusable(e: anyhow::Error, path: &Path) -> anyhow::Error {
+    let read_only = e
+        .chain()
+        .filter_map(|c| c.downcast_ref::<rusqlite::Error>())
+        .any(|r| r.sqlite_error_code() == Some(rusqlite::ErrorCode::ReadOnly));
+    if !read_only {
+        return e;
+    }
+    PmError::StateUnusable {
+        path: path.to_path_buf(),
+        reason: "the file cannot be written (immutable, a read-only mount, or no write permission)"
+            .to_string(),
+    }
+    .into()
 }
 
 /// Creates a directory (and parents) readable only by its owner.

@@ -203,7 +203,6 @@ impl Tar {
         self
     }
 
-
     /// A GNU `L` (long name) or `K` (long link) entry.
     pub fn gnu_long(&mut self, typeflag: u8, value: &[u8]) -> &mut Tar {
         let mut body = value.to_vec();

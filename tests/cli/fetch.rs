@@ -709,3 +709,18 @@ fn https_source_is_verified_against_trusted_roots() {
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
 }
+
+/// Issue 10 (seen on the way): `pm image fetch ''` named the current
+/// directory and failed with `internal` "Is a directory".
+#[test]
+fn an_empty_source_is_a_usage_error() {
+    let sb = Sandbox::new();
+    for empty in ["", "  "] {
+        let (doc, code) = json_of(sb.pm().args(["image", "fetch", empty]));
+        assert_eq!((code, error_code(&doc)), (2, "usage"), "{empty:?}: {doc}");
+        assert!(
+            doc["error"]["message"].as_str().unwrap().contains("empty"),
+            "{doc}"
+        );
+    }
+}
