@@ -46,6 +46,7 @@ pub struct DeactivateArgs {
 /// Unpacks with the validator's rules, the limits and policy the image was
 /// validated under.
 struct CheckedUnpacker {
+    digest: String,
     limits: Limits,
     policy: Policy,
     as_root: bool,
@@ -53,15 +54,15 @@ struct CheckedUnpacker {
 
 impl pool::Unpacker for CheckedUnpacker {
     fn unpack(&self, blob: &Path, root: &Path, progress: &dyn Progress) -> Result<u64> {
-        let stats = unpack::unpack_file(
-            blob,
-            root,
-            &self.limits,
-            &self.policy,
-            self.as_root,
-            progress,
-            &mut || crate::failpoint::hit("activate_during_unpack"),
-        )?;
+        let validated = unpack::Validated {
+            sha256: self.digest.trim_start_matches("sha256:"),
+            limits: &self.limits,
+            policy: &self.policy,
+        };
+        let stats =
+            unpack::unpack_file(blob, root, &validated, self.as_root, progress, &mut || {
+                crate::failpoint::hit("activate_during_unpack")
+            })?;
         Ok(stats.bytes)
     }
 }
@@ -83,6 +84,7 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
         ctx.notice(&format!("using the dir backend: {reason}"));
     }
     let unpacker = CheckedUnpacker {
+        digest: image.digest.clone(),
         limits,
         policy,
         as_root: settings.as_root,

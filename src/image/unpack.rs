@@ -23,15 +23,19 @@
 
 use crate::error::PmError;
 use crate::image::fsat;
+use crate::image::s3::hex;
 use crate::image::validate::{
     Entry, Kind, Limits, Policy, Violation, Visitor, display_path, rule, tree::split_member, walk,
 };
 use crate::progress::Progress;
 use anyhow::{Context as _, Result};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
+use std::rc::Rc;
 
 /// What an unpack wrote.
 #[derive(Debug, Default, Clone, Copy)]
@@ -40,29 +44,51 @@ pub struct UnpackStats {
     pub bytes: u64,
 }
 
-/// Counts bytes read from the archive file, for progress.
+/// Counts bytes read from the archive file, for progress, and hashes them,
+/// so the unpacker knows whether it read the very blob that was validated.
 struct Counting<'a, R> {
     inner: R,
     progress: &'a dyn Progress,
+    hash: Rc<RefCell<Hashed>>,
+}
+
+/// The SHA-256 of what was read, and whether it reached the end.
+#[derive(Default)]
+struct Hashed {
+    hasher: Sha256,
+    at_end: bool,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.progress.advance(n as u64);
+        let mut hash = self.hash.borrow_mut();
+        hash.hasher.update(&buf[..n]);
+        hash.at_end |= n == 0 && !buf.is_empty();
         Ok(n)
     }
 }
 
+/// What was validated: the blob's SHA-256 (hex) and the limits and policy
+/// it was found safe under.
+pub struct Validated<'a> {
+    pub sha256: &'a str,
+    pub limits: &'a Limits,
+    pub policy: &'a Policy,
+}
+
 /// Unpacks the archive file `blob` (tar, tar.gz or tar.zst) into the
-/// existing directory `root`, through the validator's walk with `limits` and
-/// `policy`. `as_root` decides whether owners are applied and devices made.
-/// `after_first_file` runs once (a failpoint for crash tests).
+/// existing directory `root`, through the validator's walk with the limits
+/// and policy of `validated`. The validator's verdict on where the symlinks
+/// lead is reused when the bytes read hash to `validated.sha256`; any other
+/// bytes are judged in full. `as_root` decides whether owners are applied
+/// and devices made. `after_first_file` runs once (a failpoint for crash
+/// tests).
 pub fn unpack_file(
     blob: &Path,
     root: &Path,
-    limits: &Limits,
-    policy: &Policy,
+    validated: &Validated<'_>,
     as_root: bool,
     progress: &dyn Progress,
     after_first_file: &mut dyn FnMut(),
@@ -70,9 +96,11 @@ pub fn unpack_file(
     let file =
         File::open(blob).map_err(|e| PmError::io(format!("cannot open {}", blob.display()), e))?;
     progress.set_total(file.metadata().map(|m| m.len()).unwrap_or(0));
+    let hash = Rc::new(RefCell::new(Hashed::default()));
     let counted = Counting {
         inner: file,
         progress,
+        hash: hash.clone(),
     };
     let root_fd = fsat::open_root(root)
         .map_err(|e| PmError::io(format!("cannot open {}", root.display()), e))?;
@@ -84,8 +112,9 @@ pub fn unpack_file(
         parent: None,
         after_first_file,
         first_file_done: false,
+        read: Some((hash, validated.sha256.to_ascii_lowercase())),
     };
-    let report = walk(counted, limits, policy, &mut writer)?;
+    let report = walk(counted, validated.limits, validated.policy, &mut writer)?;
     if !report.is_safe() {
         return Err(PmError::UnpackRefused {
             violations: report.violations(),
@@ -117,9 +146,19 @@ struct Writer<'f> {
     parent: Option<(Vec<u8>, OwnedFd)>,
     after_first_file: &'f mut dyn FnMut(),
     first_file_done: bool,
+    /// The hash of the bytes read, and the validated blob's.
+    read: Option<(Rc<RefCell<Hashed>>, String)>,
 }
 
 impl Visitor for Writer<'_> {
+    fn links_already_judged(&mut self) -> bool {
+        let Some((hash, validated)) = self.read.take() else {
+            return false;
+        };
+        let hash = std::mem::take(&mut *hash.borrow_mut());
+        hash.at_end && hex(&hash.hasher.finalize()) == validated
+    }
+
     fn visit(
         &mut self,
         entry: &Entry,
@@ -363,6 +402,74 @@ fn write_symlink(
 mod tests {
     use super::*;
 
+    /// A tar of one symlink climbing out of the root (hand-made header).
+    fn escaping_link_tar() -> Vec<u8> {
+        let mut h = [0u8; 512];
+        h[..4].copy_from_slice(b"evil");
+        h[100..108].copy_from_slice(b"0000777\0");
+        for field in [108..116, 116..124] {
+            h[field].copy_from_slice(b"0000000\0");
+        }
+        h[124..136].copy_from_slice(b"00000000000\0");
+        h[136..148].copy_from_slice(b"00000000000\0");
+        h[156] = b'2';
+        h[157..165].copy_from_slice(b"../../..");
+        h[257..263].copy_from_slice(b"ustar\0");
+        h[263..265].copy_from_slice(b"00");
+        h[148..156].fill(b' ');
+        let sum: u32 = h.iter().map(|&b| u32::from(b)).sum();
+        h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        let mut tar = h.to_vec();
+        tar.extend_from_slice(&[0u8; 1024]);
+        tar
+    }
+
+    /// The validator's verdict on links is reused only for the very bytes
+    /// it judged (read to their end, in every format): the same blob under
+    /// another digest is resolved in full.
+    #[test]
+    fn link_resolution_is_skipped_only_for_the_validated_bytes() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let raw = escaping_link_tar();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&raw).unwrap();
+        let formats = [
+            ("tar", raw.clone()),
+            ("gz", gz.finish().unwrap()),
+            ("zst", zstd::stream::encode_all(&raw[..], 3).unwrap()),
+        ];
+        let (limits, policy) = (Limits::default(), Policy::default());
+        for (name, bytes) in formats {
+            let blob = dir.path().join(name);
+            std::fs::write(&blob, &bytes).unwrap();
+            let unpack = |sha256: &str, to: &str| {
+                let root = dir.path().join(format!("{name}-{to}"));
+                std::fs::create_dir(&root).unwrap();
+                let validated = Validated {
+                    sha256,
+                    limits: &limits,
+                    policy: &policy,
+                };
+                unpack_file(
+                    &blob,
+                    &root,
+                    &validated,
+                    false,
+                    &crate::progress::Silent,
+                    &mut || {},
+                )
+            };
+            // (This blob was never found safe: pretending it was shows that
+            // the links are not walked again for the same bytes.)
+            let same = unpack(&hex(&Sha256::digest(&bytes)), "same");
+            assert!(same.is_ok(), "{name}: {same:?}");
+            let err = unpack(&"0".repeat(64), "other").unwrap_err();
+            let refused = format!("{err:#}");
+            assert!(refused.contains("symlink_escape"), "{name}: {refused}");
+        }
+    }
+
     /// A symlink already in the root is never followed to make a parent:
     /// the walk refuses (closed), so nothing is made outside the root.
     #[test]
@@ -380,6 +487,7 @@ mod tests {
             parent: None,
             after_first_file: &mut noop,
             first_file_done: false,
+            read: None,
         };
         for through in [&[&b"abs"[..], b"made"][..], &[b"up", b"made"]] {
             assert!(writer.parent_dir(through).is_err(), "{through:?}");

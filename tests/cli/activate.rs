@@ -641,3 +641,27 @@ fn the_unpacker_names_the_entry_a_stream_error_hits() {
     assert_eq!(doc["error"]["violations"][0]["path"], "big", "{doc}");
     assert!(entries(&volumes(&sb).join("bases")).is_empty());
 }
+
+/// Issue 10 item 5: the unpacker reuses the validator's verdict on where
+/// the links lead only for the bytes that were validated; a blob swapped
+/// for one whose only fault is an escaping symlink is still refused.
+#[test]
+fn a_swapped_blob_with_an_escaping_link_is_refused() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let store = pm::image::store::ImageStore::for_state(&sb.state_path());
+    let blob = store.blob_path(digest.trim_start_matches("sha256:"));
+    let mut t = crate::archives::Tar::pax();
+    t.dir("etc/").symlink("etc/up", "../../../host-root");
+    std::fs::write(&blob, t.finish()).unwrap();
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "activate", &digest, "--backend", "dir"]),
+    );
+    assert_eq!((code, error_code(&doc)), (3, "unpack_refused"), "{doc}");
+    assert_eq!(
+        doc["error"]["violations"][0]["rule"], "symlink_escape",
+        "{doc}"
+    );
+    assert_eq!(doc["error"]["violations"][0]["path"], "etc/up", "{doc}");
+}

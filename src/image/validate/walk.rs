@@ -29,6 +29,14 @@ pub trait Visitor {
         data: &mut dyn Read,
         refused: &mut Vec<Violation>,
     ) -> Result<()>;
+
+    /// Asked once the stream has ended cleanly: whether where the symlinks
+    /// lead was already judged for exactly these bytes (the unpacker knows
+    /// when it read the very blob the validator found safe), so resolving
+    /// them again would only redo the validator's work.
+    fn links_already_judged(&mut self) -> bool {
+        false
+    }
 }
 
 /// The validator's visitor: looks, writes nothing.
@@ -72,7 +80,8 @@ pub fn walk<R: Read>(
             "the archive holds no entries (only its end-of-archive marker)".into(),
         ));
     }
-    let summary = checker.finish();
+    let resolve_links = !(ended && violations.is_empty() && visitor.links_already_judged());
+    let summary = checker.finish(resolve_links);
     violations.extend(summary.violations.list);
     report.counts = summary.counts;
     report.unpacked_bytes = summary.unpacked_bytes;
