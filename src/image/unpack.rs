@@ -259,19 +259,11 @@ impl Writer<'_> {
     ) -> Result<()> {
         fsat::unlink_if_present(parent, name)?;
         let mut file = fsat::create_file(parent, name, 0o600)?;
-        match &entry.sparse {
-            None => {
-                std::io::copy(data, &mut file)?;
-            }
-            Some(chunks) => {
-                // The holes stay holes: each chunk is written where it
-                // belongs and the length set to the real size.
-                for chunk in chunks {
-                    file.seek(SeekFrom::Start(chunk.offset))?;
-                    std::io::copy(&mut data.take(chunk.len), &mut file)?;
-                }
-                file.set_len(entry.size)?;
-            }
+        if let Err(e) = write_data(&mut file, entry, data) {
+            // The archive broke inside this file's data: no half file stays.
+            drop(file);
+            let _ = fsat::unlink_if_present(parent, name);
+            return Err(e.into());
         }
         self.stats.bytes += entry.size;
         fsat::set_meta_fd(file.as_raw_fd(), owner, entry.mode, entry.mtime)?;
@@ -374,6 +366,20 @@ impl Writer<'_> {
         }
         Ok(())
     }
+}
+
+/// A file's content: its stored bytes in order, or for a sparse file each
+/// run where it belongs (the holes stay holes) and the real size set.
+fn write_data(file: &mut File, entry: &Entry, data: &mut dyn Read) -> std::io::Result<()> {
+    let Some(chunks) = &entry.sparse else {
+        std::io::copy(data, file)?;
+        return Ok(());
+    };
+    for chunk in chunks {
+        file.seek(SeekFrom::Start(chunk.offset))?;
+        std::io::copy(&mut data.take(chunk.len), file)?;
+    }
+    file.set_len(entry.size)
 }
 
 fn dir_meta(parts: &[&[u8]], entry: &Entry, owner: Option<(u32, u32)>) -> DirMeta {

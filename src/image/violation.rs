@@ -126,6 +126,15 @@ impl Violations {
         }
     }
 
+    /// Adds another list: its counts all, its kept ones while there is room.
+    pub fn merge(&mut self, other: Violations) {
+        for (rule, n) in other.counts {
+            *self.counts.entry(rule).or_default() += n;
+        }
+        let room = MAX_KEPT.saturating_sub(self.list.len());
+        self.list.extend(other.list.into_iter().take(room));
+    }
+
     pub fn is_empty(&self) -> bool {
         self.counts.is_empty()
     }
@@ -231,5 +240,9 @@ mod tests {
         assert_eq!(all.omitted(), 11);
         assert_eq!(all.counts["fifo"], 1);
         assert!(all.message("image rejected").contains("11 more"));
+        let mut other = Violations::default();
+        other.push(Violation::new("fifo", "q", String::new()));
+        all.merge(other);
+        assert_eq!((all.list.len(), all.counts["fifo"]), (MAX_KEPT, 2));
     }
 }

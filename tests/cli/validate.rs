@@ -1379,6 +1379,10 @@ fn violations_are_capped_counted_and_their_names_bounded() {
             t.file_mode(&format!("bin/s{i}"), 0o4755, b"");
         }
         t.file_mode(&long, 0o4755, b"");
+        // judged at the end, counted in full too
+        for i in 0..1500 {
+            t.symlink(&format!("up{i}"), "../x");
+        }
     });
     let path = write(&sb, "many.tar", &bytes);
     let out = sb
@@ -1403,6 +1407,7 @@ fn violations_are_capped_counted_and_their_names_bounded() {
     let err = &doc["error"];
     assert_eq!(err["violations"].as_array().map(Vec::len), Some(1000));
     assert_eq!(err["violation_counts"]["setuid"], 3001, "{err}");
+    assert_eq!(err["violation_counts"]["symlink_escape"], 1500, "{err}");
     let total: u64 = err["violation_counts"]
         .as_object()
         .expect("counts")

@@ -343,33 +343,51 @@ pub fn open_archive<'a, R: Read + 'a>(
             consumed: consumed_total.clone(),
         },
     );
-    let consumed = Rc::new(Cell::new(0));
     let head = fill_head(&mut source, 512).map_err(source_error)?;
-    let (format, decoded): (Format, Box<dyn Read + 'a>) = match sniff(&head) {
+    let (format, decoded) = decoder_for(sniff(&head), &head, source, limits)?;
+    let inner = match format {
+        Format::Tar => decoded,
+        _ => tar_inside(format, decoded)?,
+    };
+    Ok((
+        format,
+        ArchiveStream {
+            inner,
+            consumed: consumed_total,
+        },
+    ))
+}
+
+type Source<R> = BufReader<SourceReader<R>>;
+
+/// The decompressor the magic bytes call for, guarded; a refusal for
+/// anything that is not tar, gzip or zstd.
+fn decoder_for<'a, R: Read + 'a>(
+    magic: Magic,
+    head: &[u8],
+    source: Source<R>,
+    limits: &Limits,
+) -> anyhow::Result<(Format, Box<dyn Read + 'a>)> {
+    let consumed = Rc::new(Cell::new(0));
+    let counted = ConsumedCounter {
+        inner: source,
+        consumed: consumed.clone(),
+    };
+    Ok(match magic {
         Magic::Gzip => {
             let decoder = GzipMembers {
-                current: Some(flate2::bufread::GzDecoder::new(ConsumedCounter {
-                    inner: source,
-                    consumed: consumed.clone(),
-                })),
+                current: Some(flate2::bufread::GzDecoder::new(counted)),
             };
-            (
-                Format::TarGzip,
-                guarded(decoder, Format::TarGzip, consumed, limits),
-            )
+            let format = Format::TarGzip;
+            (format, guarded(decoder, format, consumed, limits))
         }
         Magic::Zstd => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(ConsumedCounter {
-                inner: source,
-                consumed: consumed.clone(),
-            })
-            .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
-            (
-                Format::TarZstd,
-                guarded(decoder, Format::TarZstd, consumed, limits),
-            )
+            let decoder = zstd::stream::read::Decoder::with_buffer(counted)
+                .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
+            let format = Format::TarZstd;
+            (format, guarded(decoder, format, consumed, limits))
         }
-        Magic::Tar => (Format::Tar, Box::new(source)),
+        Magic::Tar => (Format::Tar, Box::new(counted.inner)),
         Magic::Empty => return Err(rejected(rule::EMPTY_ARCHIVE, "the file is empty".into())),
         Magic::Other(what) => {
             return Err(rejected(
@@ -382,46 +400,42 @@ pub fn open_archive<'a, R: Read + 'a>(
                 rule::NOT_AN_ARCHIVE,
                 format!(
                     "neither tar, gzip nor zstd; it starts with {}",
-                    hex_prefix(&head)
+                    hex_prefix(head)
                 ),
             ));
         }
+    })
+}
+
+/// A decompressed stream must hold a tar archive: its first block is read
+/// and checked, then put back in front.
+fn tar_inside<'a>(
+    format: Format,
+    mut decoded: Box<dyn Read + 'a>,
+) -> anyhow::Result<Box<dyn Read + 'a>> {
+    let head = match read_head(&mut decoded, 512) {
+        Ok(head) => head,
+        Err(e) if is_source_error(&e) => return Err(source_error(e)),
+        Err(e) => return Err(rejected_from_io(&e)),
     };
-    let mut decoded = decoded;
-    let inner: Box<dyn Read + 'a> = if format == Format::Tar {
-        decoded
-    } else {
-        let head = match read_head(&mut decoded, 512) {
-            Ok(head) => head,
-            Err(e) if is_source_error(&e) => return Err(source_error(e)),
-            Err(e) => return Err(rejected_from_io(&e)),
+    if head.is_empty() {
+        return Err(rejected(
+            rule::EMPTY_ARCHIVE,
+            format!("the {format} stream decompresses to nothing"),
+        ));
+    }
+    if !looks_like_tar(&head) {
+        let what = match sniff(&head) {
+            Magic::Gzip | Magic::Zstd => "more compressed data".to_string(),
+            Magic::Other(what) => what.to_string(),
+            _ => format!("data starting with {}", hex_prefix(&head)),
         };
-        if head.is_empty() {
-            return Err(rejected(
-                rule::EMPTY_ARCHIVE,
-                format!("the {format} stream decompresses to nothing"),
-            ));
-        }
-        if !looks_like_tar(&head) {
-            let what = match sniff(&head) {
-                Magic::Gzip | Magic::Zstd => "more compressed data".to_string(),
-                Magic::Other(what) => what.to_string(),
-                _ => format!("data starting with {}", hex_prefix(&head)),
-            };
-            return Err(rejected(
-                rule::NOT_AN_ARCHIVE,
-                format!("the {format} stream holds {what}, not a tar archive"),
-            ));
-        }
-        Box::new(io::Cursor::new(head).chain(decoded))
-    };
-    Ok((
-        format,
-        ArchiveStream {
-            inner,
-            consumed: consumed_total,
-        },
-    ))
+        return Err(rejected(
+            rule::NOT_AN_ARCHIVE,
+            format!("the {format} stream holds {what}, not a tar archive"),
+        ));
+    }
+    Ok(Box::new(io::Cursor::new(head).chain(decoded)))
 }
 
 fn guarded<'a, D: Read + 'a>(

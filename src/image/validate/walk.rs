@@ -82,7 +82,7 @@ pub fn walk<R: Read>(
     }
     let resolve_links = !(ended && violations.is_empty() && visitor.links_already_judged());
     let summary = checker.finish(resolve_links);
-    violations.extend(summary.violations.list);
+    violations.merge(summary.violations);
     report.counts = summary.counts;
     report.unpacked_bytes = summary.unpacked_bytes;
     report.set_notices(summary.notices);
