@@ -44,6 +44,10 @@ impl Visitor for Recorder {
             self.tree.entry(at.clone()).or_insert(Node::Dir { mode: None });
         }
         let path = parts.join(&b'/');
+        // An entry replaces what was there, even if its data then breaks off.
+        if entry.kind != Kind::Dir {
+            self.tree.remove(&path);
+        }
         let node = match entry.kind {
             Kind::Dir => Node::Dir {
                 mode: Some(entry.mode & 0o7777),
