@@ -163,6 +163,7 @@ Register-ArgumentCompleter -Native -CommandName 'pm' -ScriptBlock {
             [CompletionResult]::new('--max-component-length', '--max-component-length', [CompletionResultType]::ParameterName, 'Most bytes in one path component [config: image.max_component_length, default 255]')
             [CompletionResult]::new('--max-depth', '--max-depth', [CompletionResultType]::ParameterName, 'Most directory levels in an entry name [config: image.max_depth, default 256]')
             [CompletionResult]::new('--max-symlink-hops', '--max-symlink-hops', [CompletionResultType]::ParameterName, 'Most symlinks followed resolving one link [config: image.max_symlink_hops, default 40]')
+            [CompletionResult]::new('--max-total-symlink-hops', '--max-total-symlink-hops', [CompletionResultType]::ParameterName, 'Most symlinks followed resolving all the links of the image [config: image.max_total_symlink_hops, default 1000000]')
             [CompletionResult]::new('--max-compression-ratio', '--max-compression-ratio', [CompletionResultType]::ParameterName, 'Most decompressed bytes per compressed byte, past the first MiB; 0 = off [config: image.max_compression_ratio, default 100]')
             [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'The SQLite state file [env: PM_STATE]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]')

@@ -1245,7 +1245,7 @@ _pm() {
             return 0
             ;;
         pm__subcmd__image__subcmd__validate)
-            opts="-v -q -h -V --max-unpacked-size --max-entries --max-path-length --max-component-length --max-depth --max-symlink-hops --max-compression-ratio --allow-devices --allow-setuid --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
+            opts="-v -q -h -V --max-unpacked-size --max-entries --max-path-length --max-component-length --max-depth --max-symlink-hops --max-total-symlink-hops --max-compression-ratio --allow-devices --allow-setuid --json --state --config --lock-timeout --verbose --quiet --log-format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1272,6 +1272,10 @@ _pm() {
                     return 0
                     ;;
                 --max-symlink-hops)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-total-symlink-hops)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

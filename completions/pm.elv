@@ -153,6 +153,7 @@ set edit:completion:arg-completer[pm] = {|@words|
             cand --max-component-length 'Most bytes in one path component [config: image.max_component_length, default 255]'
             cand --max-depth 'Most directory levels in an entry name [config: image.max_depth, default 256]'
             cand --max-symlink-hops 'Most symlinks followed resolving one link [config: image.max_symlink_hops, default 40]'
+            cand --max-total-symlink-hops 'Most symlinks followed resolving all the links of the image [config: image.max_total_symlink_hops, default 1000000]'
             cand --max-compression-ratio 'Most decompressed bytes per compressed byte, past the first MiB; 0 = off [config: image.max_compression_ratio, default 100]'
             cand --state 'The SQLite state file [env: PM_STATE]'
             cand --config 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]'

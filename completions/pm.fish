@@ -124,6 +124,7 @@ complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-component-length -d 'Most bytes in one path component [config: image.max_component_length, default 255]' -r
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-depth -d 'Most directory levels in an entry name [config: image.max_depth, default 256]' -r
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-symlink-hops -d 'Most symlinks followed resolving one link [config: image.max_symlink_hops, default 40]' -r
+complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-total-symlink-hops -d 'Most symlinks followed resolving all the links of the image [config: image.max_total_symlink_hops, default 1000000]' -r
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l max-compression-ratio -d 'Most decompressed bytes per compressed byte, past the first MiB; 0 = off [config: image.max_compression_ratio, default 100]' -r
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l state -d 'The SQLite state file [env: PM_STATE]' -r -F
 complete -c pm -n "__fish_pm_using_subcommand image; and __fish_seen_subcommand_from validate" -l config -d 'The TOML config file [env: PM_CONFIG] [default: /etc/pm/config.toml, then $XDG_CONFIG_HOME/pm/config.toml]' -r -F
