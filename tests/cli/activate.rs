@@ -462,19 +462,26 @@ fn device_nodes_and_fifos_are_created_when_root() {
     if !running_as_root() {
         return; // the refusal is tested below
     }
-    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    use std::os::unix::fs::FileTypeExt;
     let sb = Sandbox::new();
     let doc = validated_activation(&sb, &special_tar(), &["--allow-devices"]);
     for root in [
         PathBuf::from(doc["path"].as_str().unwrap()),
         base_of(&sb, &doc),
     ] {
-        let null = std::fs::symlink_metadata(root.join("dev/null")).unwrap();
-        assert!(null.file_type().is_char_device(), "{}", root.display());
-        assert_eq!(null.rdev(), libc::makedev(1, 3));
-        let loop0 = std::fs::symlink_metadata(root.join("dev/loop0")).unwrap();
-        assert!(loop0.file_type().is_block_device());
-        assert_eq!(loop0.rdev(), libc::makedev(7, 0));
+        let dev = pm::image::fsat::open_root(&root.join("dev")).unwrap();
+        for (name, kind, device) in [
+            (&b"null"[..], libc::S_IFCHR, (1, 3)),
+            (b"loop0", libc::S_IFBLK, (7, 0)),
+        ] {
+            let meta = pm::image::fsat::stat(&dev, name).unwrap();
+            assert_eq!(
+                (meta.format, meta.device),
+                (kind, device),
+                "{}",
+                root.display()
+            );
+        }
         let fifo = std::fs::symlink_metadata(root.join("run/fifo")).unwrap();
         assert!(fifo.file_type().is_fifo());
     }
