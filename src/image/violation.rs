@@ -63,9 +63,10 @@ fn bounded_detail(detail: String) -> String {
 }
 
 /// An entry name for reports: printable UTF-8 as it is; a backslash, NUL,
-/// control characters and bytes that are not UTF-8 escaped (`\\`, `\0`,
-/// `\n`, `\x1b`), so a name can neither forge lines nor hide bytes; and at
-/// most [`SHOWN_NAME_BYTES`] of the name, the rest counted (`...[+N bytes]`).
+/// control characters, bidirectional overrides and bytes that are not UTF-8
+/// escaped (`\\`, `\0`, `\n`, `\x1b`, `\u{202e}`), so a name can neither
+/// forge lines nor hide bytes; and at most [`SHOWN_NAME_BYTES`] of the name,
+/// the rest counted (`...[+N bytes]`).
 pub fn display_path(raw: &[u8]) -> String {
     let (shown, cut) = match raw.len() > SHOWN_NAME_BYTES {
         true => (&raw[..SHOWN_NAME_BYTES], raw.len() - SHOWN_NAME_BYTES),
@@ -94,6 +95,12 @@ fn escape_char(c: char, out: &mut String) {
         '\r' => out.push_str("\\r"),
         '\t' => out.push_str("\\t"),
         c if c.is_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+        // Bidirectional overrides and invisible marks would let a name read
+        // differently on a terminal from what it is.
+        '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{feff}' => out.push_str(&format!("\\u{{{:04x}}}", u32::from(c))),
         c => out.push(c),
     }
 }
@@ -223,6 +230,7 @@ mod tests {
         assert_eq!(display_path(b"a\nb\\c"), "a\\nb\\\\c");
         assert_eq!(display_path(b"\xff\xfeok"), "\\xff\\xfeok");
         assert_eq!(display_path("名前".as_bytes()), "名前");
+        assert_eq!(display_path("a\u{202e}b".as_bytes()), "a\\u{202e}b");
         let long = display_path(&[b'a'; 5000]);
         assert!(long.starts_with(&"a".repeat(SHOWN_NAME_BYTES)));
         assert!(long.ends_with(&format!("...[+{} bytes]", 5000 - SHOWN_NAME_BYTES)));
