@@ -202,11 +202,13 @@ fuzz_validate() {
     cargo install cargo-fuzz --locked --root "$tools"
   fi
   local sanitizer=(-s address)
-  log "cargo fuzz build validate"
-  if ! (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build "${sanitizer[@]}" validate); then
+  # One build for both targets (validate, and the differential harness
+  # that compares what the unpacker writes with what the validator saw).
+  log "cargo fuzz build (validate, differential)"
+  if ! (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build "${sanitizer[@]}"); then
     log "the address sanitizer build failed; building without a sanitizer"
     sanitizer=(-s none)
-    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build "${sanitizer[@]}" validate)
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build "${sanitizer[@]}")
   fi
   # Seeds: small real archives, so the fuzzer starts from valid tar streams.
   local corpus=fuzz/corpus/validate seed
@@ -221,9 +223,13 @@ fuzz_validate() {
   tar --format=pax -C "$seed/root" -cf "$corpus/seed-pax.tar" .
   tar --format=pax -C "$seed/root" -czf "$corpus/seed-pax.tar.gz" .
   rm -rf "$seed"
-  log "cargo fuzz run validate for ${PM_FUZZ_SECONDS:-60}s"
-  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "${sanitizer[@]}" validate -- \
-    -max_total_time="${PM_FUZZ_SECONDS:-60}" -rss_limit_mb=2048 -timeout=20)
+  # The time is shared between the two targets, which start from the same seeds.
+  local seconds=$(( ${PM_FUZZ_SECONDS:-60} / 2 )) target
+  for target in validate differential; do
+    log "cargo fuzz run $target for ${seconds}s"
+    (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run "${sanitizer[@]}" "$target" corpus/validate -- \
+      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20)
+  done
 }
 fuzz_validate
 

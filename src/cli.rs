@@ -50,8 +50,13 @@ pub struct GlobalArgs {
     pub dry_run: bool,
 
     /// Seconds a mutating command waits for the state lock; 0 fails at once [env: PM_LOCK_TIMEOUT]
-    #[arg(long, global = true, value_name = "SECS")]
-    pub lock_timeout: Option<u64>,
+    #[arg(
+        long,
+        global = true,
+        value_name = "SECS",
+        allow_negative_numbers = true
+    )]
+    pub lock_timeout: Option<i64>,
 
     /// More logging on stderr (-v info, -vv debug, -vvv trace) [env: PM_VERBOSITY]
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -85,9 +90,7 @@ impl GlobalArgs {
                 .insert("state", Value::Str(path.display().to_string()));
         }
         if let Some(secs) = self.lock_timeout {
-            flags
-                .values
-                .insert("lock_timeout", Value::Int(secs.min(i64::MAX as u64) as i64));
+            flags.values.insert("lock_timeout", Value::Int(secs));
         }
         if self.verbose > 0 || self.quiet > 0 {
             let level = i64::from(self.verbose) - i64::from(self.quiet);

@@ -20,6 +20,9 @@ pub enum Kind {
     Bool,
     /// A signed integer.
     Int,
+    /// An integer of 0 or more (a count, a number of seconds): a negative
+    /// value is refused wherever it comes from, never clamped.
+    Count,
     /// A byte count: `1048576`, `512MiB`, `8G`, `8GiB`.
     Bytes,
     /// A free-form string (paths included).
@@ -81,6 +84,8 @@ pub mod kinds {
     pub enum Bytes {}
     pub enum Str {}
     pub enum Choice {}
+    /// An integer that cannot be negative (timeouts, limits).
+    pub enum Count {}
     pub enum List {}
 }
 
@@ -129,7 +134,7 @@ keys! {
     DRY_RUN: Bool = "dry_run", env "PM_DRY_RUN",
         default |_| Value::Bool(false),
         "change nothing: report the `changed` a real run would (Ansible check mode)";
-    LOCK_TIMEOUT: Int = "lock_timeout", env "PM_LOCK_TIMEOUT",
+    LOCK_TIMEOUT: Count = "lock_timeout", env "PM_LOCK_TIMEOUT",
         default |_| Value::Int(60),
         "seconds a mutating command waits for the state lock (0 = fail at once)";
     VERBOSITY: Int = "verbosity", env "PM_VERBOSITY",
@@ -161,22 +166,25 @@ keys! {
     IMAGE_MAX_UNPACKED_SIZE: Bytes = "image.max_unpacked_size", env "PM_IMAGE_MAX_UNPACKED_SIZE",
         default |_| Value::Int(8 << 30),
         "most bytes of file data an image may unpack to";
-    IMAGE_MAX_ENTRIES: Int = "image.max_entries", env "PM_IMAGE_MAX_ENTRIES",
+    IMAGE_MAX_ENTRIES: Count = "image.max_entries", env "PM_IMAGE_MAX_ENTRIES",
         default |_| Value::Int(100_000),
         "most entries in an image (and files plus directories it creates)";
-    IMAGE_MAX_PATH_LENGTH: Int = "image.max_path_length", env "PM_IMAGE_MAX_PATH_LENGTH",
+    IMAGE_MAX_PATH_LENGTH: Count = "image.max_path_length", env "PM_IMAGE_MAX_PATH_LENGTH",
         default |_| Value::Int(4096),
         "most bytes in an entry name or link target";
-    IMAGE_MAX_COMPONENT_LENGTH: Int = "image.max_component_length", env "PM_IMAGE_MAX_COMPONENT_LENGTH",
+    IMAGE_MAX_COMPONENT_LENGTH: Count = "image.max_component_length", env "PM_IMAGE_MAX_COMPONENT_LENGTH",
         default |_| Value::Int(255),
         "most bytes in one path component";
-    IMAGE_MAX_DEPTH: Int = "image.max_depth", env "PM_IMAGE_MAX_DEPTH",
+    IMAGE_MAX_DEPTH: Count = "image.max_depth", env "PM_IMAGE_MAX_DEPTH",
         default |_| Value::Int(256),
         "most directory levels in an entry name";
-    IMAGE_MAX_SYMLINK_HOPS: Int = "image.max_symlink_hops", env "PM_IMAGE_MAX_SYMLINK_HOPS",
+    IMAGE_MAX_SYMLINK_HOPS: Count = "image.max_symlink_hops", env "PM_IMAGE_MAX_SYMLINK_HOPS",
         default |_| Value::Int(40),
         "most symlinks followed resolving one link (like the kernel)";
-    IMAGE_MAX_COMPRESSION_RATIO: Int = "image.max_compression_ratio", env "PM_IMAGE_MAX_COMPRESSION_RATIO",
+    IMAGE_MAX_TOTAL_SYMLINK_HOPS: Count = "image.max_total_symlink_hops", env "PM_IMAGE_MAX_TOTAL_SYMLINK_HOPS",
+        default |_| Value::Int(1_000_000),
+        "most symlinks followed resolving all the links of an image (each link is resolved once)";
+    IMAGE_MAX_COMPRESSION_RATIO: Count = "image.max_compression_ratio", env "PM_IMAGE_MAX_COMPRESSION_RATIO",
         default |_| Value::Int(100),
         "most decompressed bytes per compressed byte, past the first MiB (0 = off)";
     IMAGE_ALLOW_DEVICES: Bool = "image.allow_devices", env "PM_IMAGE_ALLOW_DEVICES",
@@ -558,6 +566,29 @@ pub struct Config {
 }
 
 impl Config {
+    /// Every key at its default, with no flag, environment or file: for
+    /// code that needs the defaults themselves (`Limits::default`), so each
+    /// is written once, in [`KEYS`].
+    pub fn defaults() -> Config {
+        let env = Environment::default();
+        let settings = KEYS
+            .iter()
+            .map(|def| Setting {
+                key: def.key,
+                value: (def.default)(&env),
+                source: Source::Default,
+                env: def.env,
+                doc: def.doc,
+            })
+            .collect();
+        Config {
+            file: None,
+            file_source: Source::Default,
+            settings,
+            env,
+        }
+    }
+
     /// Resolves every key in [`KEYS`].
     pub fn load(flags: &FlagValues, env: Environment) -> Result<Config> {
         let (file, file_source) = locate_config_file(flags, &env)?;
@@ -568,6 +599,7 @@ impl Config {
         let mut settings = Vec::with_capacity(KEYS.len());
         for def in KEYS {
             let (value, source) = if let Some(v) = flags.values.get(def.key) {
+                check_flag(def, v)?;
                 (v.clone(), Source::Flag)
             } else if let Some((var, text)) = env_value(def, &env) {
                 let value = parse_value(def.kind, text).map_err(|why| {
@@ -628,6 +660,15 @@ impl Config {
         }
     }
 
+    /// A count: never negative (the parser refuses it from flag, env and
+    /// file alike).
+    pub fn count(&self, key: Key<kinds::Count>) -> u64 {
+        match self.get(key.name) {
+            Value::Int(i) => (*i).max(0) as u64,
+            _ => unreachable!("a Count key holds an integer"),
+        }
+    }
+
     /// A byte count (never negative: the parser refuses signs).
     pub fn bytes(&self, key: Key<kinds::Bytes>) -> u64 {
         match self.get(key.name) {
@@ -673,6 +714,22 @@ fn env_value<'e>(def: &KeyDef, env: &'e Environment) -> Option<(&'static str, &'
     std::iter::once(def.env)
         .chain(def.alias)
         .find_map(|var| env.var(var).map(|text| (var, text)))
+}
+
+/// A flag's value passes the same check as the same key's environment
+/// variable (`--lock-timeout -1` is refused like `PM_LOCK_TIMEOUT=-1`).
+fn check_flag(def: &KeyDef, value: &Value) -> Result<()> {
+    if let (Kind::Count, Value::Int(n)) = (def.kind, value)
+        && *n < 0
+    {
+        let flag = format!("--{}", def.key.replace('_', "-"));
+        return Err(PmError::usage(
+            format!("{flag} {n}: expected {}", kind_name(def.kind)),
+            Some(format!("give {flag} a value of 0 or more")),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn locate_config_file(flags: &FlagValues, env: &Environment) -> Result<(Option<PathBuf>, Source)> {
@@ -768,6 +825,10 @@ fn value_from_toml(kind: Kind, item: &toml::Value) -> std::result::Result<Value,
     match (kind, item) {
         (Kind::Bool, toml::Value::Boolean(b)) => Ok(Value::Bool(*b)),
         (Kind::Int, toml::Value::Integer(i)) => Ok(Value::Int(*i)),
+        (Kind::Count, toml::Value::Integer(i)) if *i >= 0 => Ok(Value::Int(*i)),
+        (Kind::Count, toml::Value::Integer(i)) => {
+            Err(format!("expected {}, found {i}", kind_name(kind)))
+        }
         (Kind::Bytes, toml::Value::Integer(i)) if *i >= 0 => Ok(Value::Int(*i)),
         (Kind::Bytes | Kind::Str | Kind::Choice(_), toml::Value::String(s)) => parse_value(kind, s),
         (Kind::List, toml::Value::Array(items)) => items
@@ -794,6 +855,7 @@ fn kind_name(kind: Kind) -> String {
     match kind {
         Kind::Bool => "true or false".to_string(),
         Kind::Int => "an integer".to_string(),
+        Kind::Count => "a whole number, 0 or more".to_string(),
         Kind::Bytes => "a size such as 512MiB or 8GiB".to_string(),
         Kind::Str => "a string".to_string(),
         Kind::Choice(words) => format!("one of {}", words.join(", ")),
@@ -812,6 +874,10 @@ pub fn parse_value(kind: Kind, text: &str) -> std::result::Result<Value, String>
             _ => Err(wrong()),
         },
         Kind::Int => text.parse().map(Value::Int).map_err(|_| wrong()),
+        Kind::Count => match text.parse::<i64>() {
+            Ok(n) if n >= 0 => Ok(Value::Int(n)),
+            _ => Err(wrong()),
+        },
         Kind::Bytes => parse_bytes(text)
             .map(|b| Value::Int(b as i64))
             .ok_or_else(wrong),

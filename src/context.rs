@@ -100,7 +100,7 @@ impl Context {
 
     fn wait_for_lock(&self, path: &Path, what: &'static str) -> Result<LockGuard> {
         let me = Holder::this_process(&format!("pm {}", self.command));
-        let timeout = Duration::from_secs(self.config.int(key::LOCK_TIMEOUT).max(0) as u64);
+        let timeout = Duration::from_secs(self.config.count(key::LOCK_TIMEOUT));
         let quiet = self.quiet;
         lock::acquire(path, what, &me, timeout, |holder| {
             output::notice(quiet, &format!("waiting for {what} held by {holder}"));

@@ -6,6 +6,7 @@
 //! numbers chosen at a call site. The table in `ExitCode` is documented in the
 //! README and in `pm --help`; its numbers never change meaning.
 
+use crate::image::violation::Violations;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -115,10 +116,8 @@ pub enum PmError {
         hint: Option<String>,
     },
 
-    #[error("{}", rejection_message(violations))]
-    ImageRejected {
-        violations: Vec<crate::image::validate::Violation>,
-    },
+    #[error("{}", violations.message("image rejected"))]
+    ImageRejected { violations: Violations },
 
     #[error("cannot read {path}: {source}")]
     Unreadable {
@@ -149,10 +148,8 @@ pub enum PmError {
     #[error("image {image} has not been validated as safe")]
     ImageNotValidated { image: String },
 
-    #[error("the archive was refused while unpacking: {count} violation(s)", count = violations.len())]
-    UnpackRefused {
-        violations: Vec<crate::image::validate::Violation>,
-    },
+    #[error("{}", violations.message("the archive was refused while unpacking"))]
+    UnpackRefused { violations: Violations },
 
     #[error("{what} stayed busy after {attempts} attempts")]
     DeviceBusy { what: String, attempts: u32 },
@@ -627,9 +624,7 @@ impl PmError {
             PmError::ImageNotValidated { .. } => Some(
                 "run `pm image validate IMAGE` first, or pass --validate".to_string(),
             ),
-            PmError::UnpackRefused { .. } => Some(
-                "the stored archive changed since it was validated: remove it and fetch it again".to_string(),
-            ),
+            PmError::UnpackRefused { violations } => Some(violations.unpack_hint()),
             PmError::DeviceBusy { .. } => {
                 Some("something still holds the device; try again later".to_string())
             }
@@ -833,9 +828,9 @@ impl PmError {
                 field,
                 available,
             } => json!({"item": item, "field": field, "available": available}),
-            PmError::ImageRejected { violations } => json!({"violations": violations}),
+            PmError::ImageRejected { violations } => violations.details(),
             PmError::Unreadable { path, .. } => json!({"path": path}),
-            PmError::UnpackRefused { violations } => json!({"violations": violations}),
+            PmError::UnpackRefused { violations } => violations.details(),
             PmError::ImageTooLarge { size, max, .. } => json!({"size": size, "max_size": max}),
             PmError::FetchTransient {
                 attempts,
@@ -927,21 +922,6 @@ impl PmError {
     }
 }
 
-/// `image rejected: 2 violations` and one line per violation, so the human
-/// error lists every one of them.
-fn rejection_message(violations: &[crate::image::validate::Violation]) -> String {
-    let mut text = format!(
-        "image rejected: {} violation{}",
-        violations.len(),
-        if violations.len() == 1 { "" } else { "s" }
-    );
-    for v in violations {
-        text.push_str("\n  ");
-        text.push_str(&v.line());
-    }
-    text
-}
-
 /// `: health line; health line` after a timeout, when tailscaled said why.
 fn health_suffix(health: &[String]) -> String {
     if health.is_empty() {
@@ -961,8 +941,8 @@ fn summary_suffix(summary: &str) -> String {
 }
 
 /// A hint that fits what was found: the flags only when they would help.
-fn rejection_hint(violations: &[crate::image::validate::Violation]) -> String {
-    let has = |rules: &[&str]| violations.iter().any(|v| rules.contains(&v.rule.as_str()));
+fn rejection_hint(violations: &Violations) -> String {
+    let has = |rules: &[&str]| rules.iter().any(|rule| violations.has_rule(rule));
     if has(&["not_an_archive", "unsupported_format", "empty_archive"]) {
         return "this is not an image pm can use: give a tar, tar.gz or tar.zst archive of a root filesystem".to_string();
     }

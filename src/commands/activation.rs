@@ -53,6 +53,7 @@ pub struct DeactivateArgs {
 /// Unpacks with the validator's rules, the limits and policy the image was
 /// validated under, with a bar of its own (only when it runs).
 struct CheckedUnpacker {
+    digest: crate::digest::Digest,
     limits: Limits,
     policy: Policy,
     as_root: bool,
@@ -63,11 +64,15 @@ struct CheckedUnpacker {
 impl pool::Unpacker for CheckedUnpacker {
     fn unpack(&self, blob: &Path, root: &Path) -> Result<u64> {
         let progress = self.bars.bytes("unpacking", self.size);
+        let validated = unpack::Validated {
+            sha256: self.digest.hex(),
+            limits: &self.limits,
+            policy: &self.policy,
+        };
         let stats = unpack::unpack_file(
             blob,
             root,
-            &self.limits,
-            &self.policy,
+            &validated,
             self.as_root,
             progress.as_ref(),
             &mut || crate::failpoint::hit("activate_during_unpack"),
@@ -89,6 +94,7 @@ pub fn activate(args: ActivateArgs, ctx: &mut Context) -> Result<Outcome> {
     let settings = PoolSettings::from_config(&ctx.config);
     let choice = backend_choice(ctx, &args);
     let unpacker = CheckedUnpacker {
+        digest: image.digest.clone(),
         limits,
         policy,
         as_root: settings.as_root,

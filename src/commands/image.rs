@@ -518,6 +518,9 @@ violation is listed, in JSON under error.violations.")]
         /// Most symlinks followed resolving one link [config: image.max_symlink_hops, default 40]
         #[arg(long, value_name = "N")]
         pub max_symlink_hops: Option<u32>,
+        /// Most symlinks followed resolving all the links of the image [config: image.max_total_symlink_hops, default 1000000]
+        #[arg(long, value_name = "N")]
+        pub max_total_symlink_hops: Option<u64>,
         /// Most decompressed bytes per compressed byte, past the first MiB; 0 = off [config: image.max_compression_ratio, default 100]
         #[arg(long, value_name = "N")]
         pub max_compression_ratio: Option<u64>,
@@ -538,12 +541,19 @@ violation is listed, in JSON under error.violations.")]
         fn limits(&self, ctx: &Context) -> (Limits, Policy) {
             let mut limits = Limits::from_config(&ctx.config);
             let overrides = [
-                (self.max_unpacked_size, &mut limits.max_unpacked_bytes),
+                (self.max_unpacked_size, &mut limits.max_unpacked_size),
                 (self.max_entries, &mut limits.max_entries),
-                (self.max_path_length, &mut limits.max_path_len),
-                (self.max_component_length, &mut limits.max_component_len),
+                (self.max_path_length, &mut limits.max_path_length),
+                (self.max_component_length, &mut limits.max_component_length),
                 (self.max_depth, &mut limits.max_depth),
-                (self.max_compression_ratio, &mut limits.max_ratio),
+                (
+                    self.max_total_symlink_hops,
+                    &mut limits.max_total_symlink_hops,
+                ),
+                (
+                    self.max_compression_ratio,
+                    &mut limits.max_compression_ratio,
+                ),
             ];
             for (flag, slot) in overrides {
                 if let Some(value) = flag {
@@ -619,7 +629,7 @@ violation is listed, in JSON under error.violations.")]
             Ok(r) => tracing::info!(
                 path = %path.display(),
                 verdict = ?r.verdict,
-                violations = r.violations.len(),
+                violations = r.violation_counts.values().sum::<u64>(),
                 entries = r.counts.entries,
                 "image_validate_complete"
             ),

@@ -1,9 +1,11 @@
 //! Images: the content-addressed store of root-filesystem archives, how they
 //! get there (fetch), how they are judged (validate) and unpacked (unpack).
 
+pub mod fsat;
 pub mod store;
 pub mod unpack;
 pub mod validate;
+pub mod violation;
 
 // fetch: sources, the S3 and HTTP clients, the part engine, gc.
 pub mod download;

@@ -18,6 +18,16 @@ impl Source {
     /// are made absolute against `cwd`, so the same file is one source
     /// whatever directory pm runs in.
     pub fn parse(text: &str, cwd: &Path) -> Result<Source> {
+        if text.trim().is_empty() {
+            // An empty path would name the current directory.
+            return Err(PmError::usage(
+                "the image source is empty".to_string(),
+                Some(
+                    "give s3://BUCKET/KEY, an http(s):// URL or the path of an archive".to_string(),
+                ),
+            )
+            .into());
+        }
         if let Some(rest) = text.strip_prefix("s3://") {
             return match rest.split_once('/') {
                 Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(Source::S3 {

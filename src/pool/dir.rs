@@ -6,10 +6,11 @@
 //! crash leaves at most a `.partial` folder, which reconciliation removes.
 
 use crate::error::PmError;
+use crate::image::fsat::{self, FileKind, Meta};
 use anyhow::{Context as _, Result};
-use std::fs::{self, File};
-use std::os::fd::AsRawFd;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::collections::HashMap;
+use std::fs;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 /// `_IOW(0x94, 9, int)`
@@ -33,7 +34,9 @@ pub fn partial(path: &Path) -> PathBuf {
 pub fn remove_tree(path: &Path) -> Result<()> {
     match fs::symlink_metadata(path) {
         Ok(_) => {
-            make_writable(path);
+            if let Ok(root) = fsat::open_root(path) {
+                make_writable(&root, 0);
+            }
             fs::remove_dir_all(path)
                 .map_err(|e| PmError::io(format!("cannot remove {}", path.display()), e).into())
         }
@@ -42,17 +45,28 @@ pub fn remove_tree(path: &Path) -> Result<()> {
     }
 }
 
-/// Read-only directories inside an image would stop remove_dir_all.
-fn make_writable(path: &Path) {
-    let Ok(meta) = fs::symlink_metadata(path) else {
+/// Read-only directories inside an image would stop remove_dir_all; they
+/// are opened one component at a time, so any depth is reached. Best
+/// effort: what cannot be opened is left for remove_dir_all to report.
+fn make_writable(dir: &OwnedFd, depth: usize) {
+    // The validator bounds the depth of an image (256 by default); this is
+    // the backstop against a tree pm did not make.
+    if depth > 4096 {
+        return;
+    }
+    let Ok(listing) = fsat::open_dir_listing(dir, b".") else {
         return;
     };
-    if meta.is_dir() {
-        let _ = fs::set_permissions(path, fs::Permissions::from_mode(meta.mode() | 0o700));
-        if let Ok(entries) = fs::read_dir(path) {
-            for e in entries.flatten() {
-                make_writable(&e.path());
-            }
+    for name in fsat::list(listing).unwrap_or_default() {
+        let Ok(meta) = fsat::stat(dir, &name) else {
+            continue;
+        };
+        if meta.kind != FileKind::Dir {
+            continue;
+        }
+        let _ = fsat::chmod(dir, &name, meta.mode | 0o700);
+        if let Ok(child) = fsat::open_dir(dir, &name) {
+            make_writable(&child, depth + 1);
         }
     }
 }
@@ -66,79 +80,122 @@ pub struct CopyStats {
 }
 
 /// Copies `src` to `dst` (which must not exist), keeping modes, owners (as
-/// root), symlinks, hardlinks within the tree, and mtimes.
+/// root), symlinks, hardlinks within the tree, FIFOs and device nodes (as
+/// root), and mtimes. Every step is relative to an open directory, so a
+/// path of any length is copied.
 pub fn copy_tree(src: &Path, dst: &Path, as_root: bool) -> Result<CopyStats> {
-    let mut stats = CopyStats::default();
-    let mut links = std::collections::HashMap::new();
-    copy_dir(src, dst, as_root, &mut stats, &mut links)?;
-    Ok(stats)
+    fs::create_dir(dst).map_err(|e| PmError::io(format!("cannot create {}", dst.display()), e))?;
+    let open = |path: &Path| {
+        fsat::open_root(path).map_err(|e| PmError::io(format!("cannot open {}", path.display()), e))
+    };
+    let (src_root, dst_root) = (open(src)?, open(dst)?);
+    let mut copy = Copy {
+        dst_root: dst_root.try_clone()?,
+        as_root,
+        stats: CopyStats::default(),
+        links: HashMap::new(),
+    };
+    copy.dir(&src_root, &dst_root, &mut Vec::new())
+        .with_context(|| format!("copying {} to {}", src.display(), dst.display()))?;
+    let meta = fsat::stat(&src_root, b".")?;
+    finish_meta(&dst_root, b".", &meta, as_root)?;
+    Ok(copy.stats)
 }
 
-fn copy_dir(
-    src: &Path,
-    dst: &Path,
+/// One copy in progress.
+struct Copy {
+    dst_root: OwnedFd,
     as_root: bool,
-    stats: &mut CopyStats,
-    links: &mut std::collections::HashMap<(u64, u64), PathBuf>,
-) -> Result<()> {
-    fs::create_dir(dst).map_err(|e| PmError::io(format!("cannot create {}", dst.display()), e))?;
-    for entry in fs::read_dir(src).with_context(|| format!("reading {}", src.display()))? {
-        let entry = entry?;
-        let from = entry.path();
-        let to = dst.join(entry.file_name());
-        let meta = fs::symlink_metadata(&from)?;
-        let kind = meta.file_type();
-        if kind.is_dir() {
-            copy_dir(&from, &to, as_root, stats, links)?;
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(&from)?, &to)?;
-            finish_meta(&to, &meta, as_root, true)?;
-        } else if kind.is_file() {
-            if meta.nlink() > 1 {
-                if let Some(first) = links.get(&(meta.dev(), meta.ino())) {
-                    fs::hard_link(first, &to)?;
-                    continue;
-                }
-                links.insert((meta.dev(), meta.ino()), to.clone());
+    stats: CopyStats,
+    /// (dev, inode) of a file with several links → where its first copy is
+    /// (components from the destination root).
+    links: HashMap<(u64, u64), Vec<Vec<u8>>>,
+}
+
+impl Copy {
+    /// Copies the contents of `src` into the existing `dst`; `at` is the
+    /// path of both from their roots.
+    fn dir(&mut self, src: &OwnedFd, dst: &OwnedFd, at: &mut Vec<Vec<u8>>) -> Result<()> {
+        let names = fsat::list(fsat::open_dir_listing(src, b".")?)?;
+        for name in names {
+            let meta = fsat::stat(src, &name)?;
+            at.push(name.clone());
+            self.entry(src, dst, &name, &meta, at)
+                .with_context(|| format!("copying {}", String::from_utf8_lossy(&at.join(&b'/'))))?;
+            at.pop();
+        }
+        Ok(())
+    }
+
+    fn entry(
+        &mut self,
+        src: &OwnedFd,
+        dst: &OwnedFd,
+        name: &[u8],
+        meta: &Meta,
+        at: &mut Vec<Vec<u8>>,
+    ) -> Result<()> {
+        match meta.kind {
+            FileKind::Dir => {
+                fsat::mkdir(dst, name, 0o700)?;
+                let (from, to) = (fsat::open_dir(src, name)?, fsat::open_dir(dst, name)?);
+                self.dir(&from, &to, at)?;
+                finish_meta(dst, name, meta, self.as_root)
             }
-            copy_file(&from, &to, stats)?;
-            finish_meta(&to, &meta, as_root, false)?;
+            FileKind::Symlink => {
+                fsat::symlink(&fsat::read_link(src, name)?, dst, name)?;
+                let owner = self.as_root.then_some((meta.uid, meta.gid));
+                fsat::set_meta_at(dst, name, owner, None, meta.mtime)?;
+                Ok(())
+            }
+            FileKind::File => {
+                if meta.nlink > 1 {
+                    let key = (meta.dev, meta.ino);
+                    if let Some(first) = self.links.get(&key) {
+                        return self.link_to_first(first.clone(), dst, name);
+                    }
+                    self.links.insert(key, at.clone());
+                }
+                self.file(src, dst, name)?;
+                finish_meta(dst, name, meta, self.as_root)
+            }
+            FileKind::Other => {
+                fsat::mknod(dst, name, meta.format, meta.mode, meta.device)?;
+                finish_meta(dst, name, meta, self.as_root)
+            }
         }
     }
-    let meta = fs::symlink_metadata(src)?;
-    finish_meta(dst, &meta, as_root, false)
+
+    fn link_to_first(&self, first: Vec<Vec<u8>>, dst: &OwnedFd, name: &[u8]) -> Result<()> {
+        let Some((first_name, parents)) = first.split_last() else {
+            anyhow::bail!("a hardlink to the root");
+        };
+        let mut dir = self.dst_root.try_clone()?;
+        for part in parents {
+            dir = fsat::open_dir(&dir, part)?;
+        }
+        fsat::hard_link(&dir, first_name, dst, name)?;
+        Ok(())
+    }
+
+    fn file(&mut self, src: &OwnedFd, dst: &OwnedFd, name: &[u8]) -> Result<()> {
+        let mut source = fsat::open_file(src, name)?;
+        let mut target = fsat::create_file(dst, name, 0o600)?;
+        self.stats.files += 1;
+        // SAFETY: both descriptors are open; FICLONE takes the source fd.
+        let rc = unsafe { libc::ioctl(target.as_raw_fd(), FICLONE as _, source.as_raw_fd()) };
+        if rc == 0 {
+            self.stats.reflinked += 1;
+            return Ok(());
+        }
+        self.stats.bytes += std::io::copy(&mut source, &mut target)?;
+        Ok(())
+    }
 }
 
-fn copy_file(from: &Path, to: &Path, stats: &mut CopyStats) -> Result<()> {
-    let source = File::open(from).with_context(|| format!("opening {}", from.display()))?;
-    let target = File::create(to).with_context(|| format!("creating {}", to.display()))?;
-    stats.files += 1;
-    // SAFETY: both descriptors are open; FICLONE takes the source fd.
-    let rc = unsafe { libc::ioctl(target.as_raw_fd(), FICLONE, source.as_raw_fd()) };
-    if rc == 0 {
-        stats.reflinked += 1;
-        return Ok(());
-    }
-    let mut source = source;
-    let mut target = target;
-    stats.bytes += std::io::copy(&mut source, &mut target)
-        .with_context(|| format!("copying {}", from.display()))?;
-    Ok(())
-}
-
-fn finish_meta(path: &Path, meta: &fs::Metadata, as_root: bool, symlink: bool) -> Result<()> {
-    if as_root {
-        std::os::unix::fs::lchown(path, Some(meta.uid()), Some(meta.gid()))?;
-    }
-    if !symlink {
-        fs::set_permissions(path, fs::Permissions::from_mode(meta.mode() & 0o7777))?;
-    }
-    let mtime = std::time::UNIX_EPOCH + std::time::Duration::from_secs(meta.mtime().max(0) as u64);
-    let times = fs::FileTimes::new().set_modified(mtime);
-    if !symlink {
-        // Best effort: a file without read permission (mode 000) keeps the
-        // copy's mtime rather than failing the activation.
-        let _ = File::open(path).and_then(|f| f.set_times(times));
-    }
+/// Owner (as root), mode and mtime of a copied entry, from the source's.
+fn finish_meta(dir: &OwnedFd, name: &[u8], meta: &Meta, as_root: bool) -> Result<()> {
+    let owner = as_root.then_some((meta.uid, meta.gid));
+    fsat::set_meta_at(dir, name, owner, Some(meta.mode), meta.mtime)?;
     Ok(())
 }

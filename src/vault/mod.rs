@@ -193,9 +193,7 @@ impl Vault {
             )),
             password,
             env: config.env.clone(),
-            lock_timeout: Duration::from_secs(
-                config.int(crate::config::key::LOCK_TIMEOUT).max(0) as u64
-            ),
+            lock_timeout: Duration::from_secs(config.count(crate::config::key::LOCK_TIMEOUT)),
         })
     }
 

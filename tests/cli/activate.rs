@@ -403,6 +403,288 @@ fn an_unpack_holds_the_pool_lock_and_leaves_the_state_lock_free() {
     assert_eq!(entries(&volumes(&sb).join("bases")).len(), 1);
 }
 
+/// Stores `archive`, validates it with `flags` and activates it on the dir
+/// backend; returns the activation's document.
+fn validated_activation(sb: &Sandbox, archive: &[u8], flags: &[&str]) -> serde_json::Value {
+    let digest = store_image(sb, archive);
+    let (doc, code) = json_of(sb.pm().args(["image", "validate", &digest]).args(flags));
+    assert_eq!(code, 0, "{doc}");
+    activate(sb, &digest, "it")
+}
+
+fn base_of(sb: &Sandbox, activation: &serde_json::Value) -> PathBuf {
+    let digest = activation["image"].as_str().unwrap_or_default();
+    volumes(sb)
+        .join("bases")
+        .join(digest.trim_start_matches("sha256:"))
+}
+
+/// Issue 10 item 7: GNU sparse files, accepted by the validator, were
+/// refused at activation. Now they are unpacked, holes kept as holes.
+#[test]
+fn gnu_sparse_files_are_unpacked_with_their_holes() {
+    let sb = Sandbox::new();
+    let runs: Vec<(u64, Vec<u8>)> = (0..7u8)
+        .map(|i| (u64::from(i) << 20, vec![i + 1; 512 * (usize::from(i) + 1)]))
+        .collect();
+    let chunks: Vec<(u64, &[u8])> = runs.iter().map(|(o, d)| (*o, &d[..])).collect();
+    let real = 16u64 << 20;
+    let mut t = crate::archives::Tar::new(crate::archives::Flavour::Gnu);
+    t.dir("var/").gnu_sparse("var/disk.img", &chunks, real);
+    let doc = validated_activation(&sb, &t.finish(), &[]);
+    let mut expected = vec![0u8; real as usize];
+    for (offset, data) in &runs {
+        expected[*offset as usize..*offset as usize + data.len()].copy_from_slice(data);
+    }
+    for root in [
+        PathBuf::from(doc["path"].as_str().unwrap()),
+        base_of(&sb, &doc),
+    ] {
+        let file = root.join("var/disk.img");
+        assert!(
+            std::fs::read(&file).unwrap() == expected,
+            "{} content",
+            file.display()
+        );
+    }
+    use std::os::unix::fs::MetadataExt;
+    let base = std::fs::metadata(base_of(&sb, &doc).join("var/disk.img")).unwrap();
+    assert!(
+        base.blocks() * 512 < 4 << 20,
+        "the holes stayed holes: {} blocks",
+        base.blocks()
+    );
+}
+
+/// A tar with a character device, a block device and a FIFO.
+fn special_tar() -> Vec<u8> {
+    let mut t = crate::archives::Tar::pax();
+    t.dir("dev/")
+        .device(b'3', "dev/null")
+        .dir("run/")
+        .device(b'6', "run/fifo");
+    let mut loop0 = crate::archives::Header::new(b"dev/loop0", b'4');
+    loop0.major = 7;
+    loop0.minor = 0;
+    t.entry(loop0, b"");
+    t.finish()
+}
+
+/// Issue 10 item 7: an `--allow-devices` image is unpacked with its
+/// device nodes (as root) and FIFOs, in the base and in each copy.
+#[test]
+fn device_nodes_and_fifos_are_created_when_root() {
+    if !running_as_root() {
+        return; // the refusal is tested below
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let sb = Sandbox::new();
+    let doc = validated_activation(&sb, &special_tar(), &["--allow-devices"]);
+    for root in [
+        PathBuf::from(doc["path"].as_str().unwrap()),
+        base_of(&sb, &doc),
+    ] {
+        let dev = pm::image::fsat::open_root(&root.join("dev")).unwrap();
+        for (name, kind, device) in [
+            (&b"null"[..], libc::S_IFCHR, (1, 3)),
+            (b"loop0", libc::S_IFBLK, (7, 0)),
+        ] {
+            let meta = pm::image::fsat::stat(&dev, name).unwrap();
+            assert_eq!(
+                (meta.format, meta.device),
+                (kind, device),
+                "{}",
+                root.display()
+            );
+        }
+        let fifo = std::fs::symlink_metadata(root.join("run/fifo")).unwrap();
+        assert!(fifo.file_type().is_fifo());
+    }
+}
+
+/// `pm` as an unprivileged user: itself when not root, else nobody (the
+/// sandbox handed over to it).
+fn pm_unprivileged(sb: &Sandbox) -> assert_cmd::Command {
+    if !running_as_root() {
+        return sb.pm();
+    }
+    let status = std::process::Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(sb.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let std_cmd = sb.pm_std();
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(std_cmd.get_program())
+        .args(std_cmd.get_args());
+    for (key, value) in std_cmd.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    assert_cmd::Command::from_std(cmd)
+}
+
+/// Issue 10 item 7: without root, device nodes cannot be made: refused at
+/// activation with a hint that says so (it used to say the blob changed),
+/// while an image with only a FIFO activates.
+#[test]
+fn device_nodes_without_root_are_refused_with_a_hint_to_run_as_root() {
+    let sb = Sandbox::new();
+    let archive = sb.path().join("special.tar");
+    std::fs::write(&archive, special_tar()).unwrap();
+    let fifo_only = sb.path().join("fifo.tar");
+    let mut t = crate::archives::Tar::pax();
+    t.dir("run/").device(b'6', "run/fifo");
+    std::fs::write(&fifo_only, t.finish()).unwrap();
+    let run = |args: &[&str]| json_of(pm_unprivileged(&sb).args(args));
+    for (file, want_code) in [(&fifo_only, 0), (&archive, 3)] {
+        let (doc, code) = run(&["image", "fetch", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{doc}");
+        let digest = doc["digest"].as_str().unwrap().to_string();
+        let (doc, code) = run(&["image", "validate", &digest, "--allow-devices"]);
+        assert_eq!(code, 0, "{doc}");
+        let (doc, code) = run(&["image", "activate", &digest, "--backend", "dir"]);
+        assert_eq!(code, want_code, "{doc}");
+        if want_code == 0 {
+            continue;
+        }
+        assert_eq!(error_code(&doc), "unpack_refused", "{doc}");
+        let rules: Vec<&str> = doc["error"]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["rule"].as_str().unwrap())
+            .collect();
+        assert_eq!(rules, ["needs_root"], "{doc}");
+        let hint = doc["error"]["hint"].as_str().unwrap();
+        assert!(hint.contains("root") && !hint.contains("changed"), "{hint}");
+    }
+}
+
+/// Issue 10 item 7: a 4,090-byte path (inside the 4,096 limit) is unpacked
+/// and copied: every step is relative to an open directory.
+#[test]
+fn a_path_of_4090_bytes_is_unpacked_and_copied() {
+    let sb = Sandbox::new();
+    let mut parts: Vec<String> = (0..15).map(|i| format!("{i:x}").repeat(255)).collect();
+    parts.push("f".repeat(250));
+    let deep = parts.join("/");
+    assert_eq!(deep.len(), 4090);
+    let mut t = crate::archives::Tar::pax();
+    t.file(&deep, b"deep\n").symlink("short", &deep);
+    let doc = validated_activation(&sb, &t.finish(), &[]);
+    let second = activate(&sb, doc["image"].as_str().unwrap(), "again");
+    for root in [
+        PathBuf::from(doc["path"].as_str().unwrap()),
+        PathBuf::from(second["path"].as_str().unwrap()),
+        base_of(&sb, &doc),
+    ] {
+        let mut dir = pm::image::fsat::open_root(&root).unwrap();
+        for part in &parts[..15] {
+            dir = pm::image::fsat::open_dir(&dir, part.as_bytes()).unwrap();
+        }
+        let mut file = pm::image::fsat::open_file(&dir, parts[15].as_bytes()).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+        assert_eq!(text, "deep\n", "{}", root.display());
+        assert_eq!(
+            std::fs::read_link(root.join("short"))
+                .unwrap()
+                .as_os_str()
+                .len(),
+            4090
+        );
+    }
+}
+
+/// Issue 10 item 1, the unpacker's side: a v7 directory is made a
+/// directory, and a swapped-in file header named like a directory is
+/// refused like the validator refuses it: nothing is written for it.
+#[test]
+fn the_unpacker_sees_each_entry_as_the_validator_does() {
+    let sb = Sandbox::new();
+    let mut t = crate::archives::Tar::new(crate::archives::Flavour::V7);
+    t.entry(crate::archives::Header::new(b"etc/", b'\0'), b"");
+    t.file("etc/hostname", b"v7\n");
+    let doc = validated_activation(&sb, &t.finish(), &[]);
+    let root = PathBuf::from(doc["path"].as_str().unwrap());
+    assert!(root.join("etc").is_dir());
+    assert_eq!(std::fs::read(root.join("etc/hostname")).unwrap(), b"v7\n");
+
+    let digest = validated_example(&sb);
+    let blob = stored_blob(&sb.state_path(), &digest);
+    let mut t = crate::archives::Tar::pax();
+    t.dir("usr/").file_mode("usr/su/", 0o4755, b"\x7fELF");
+    std::fs::write(&blob, t.finish()).unwrap();
+    let (doc, code) = json_of(sb.pm().args([
+        "image",
+        "activate",
+        &digest,
+        "--backend",
+        "dir",
+        "--name",
+        "su",
+    ]));
+    assert_eq!((code, error_code(&doc)), (3, "unpack_refused"), "{doc}");
+    let found: Vec<(&str, &str)> = doc["error"]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["rule"].as_str().unwrap(), v["path"].as_str().unwrap()))
+        .collect();
+    assert!(found.contains(&("ambiguous_header", "usr/su/")), "{doc}");
+    assert!(found.contains(&("setuid", "usr/su/")), "{doc}");
+}
+
+/// Issue 12 item 4: a stream error while unpacking names the entry it hit,
+/// as the validator does (the unpacker used to report an empty path).
+#[test]
+fn the_unpacker_names_the_entry_a_stream_error_hits() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let blob = stored_blob(&sb.state_path(), &digest);
+    let mut t = crate::archives::Tar::pax();
+    t.file("big", &[7u8; 100_000]);
+    let mut bytes = t.unterminated();
+    bytes.truncate(512 + 50_000);
+    std::fs::write(&blob, bytes).unwrap();
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "activate", &digest, "--backend", "dir"]),
+    );
+    assert_eq!((code, error_code(&doc)), (3, "unpack_refused"), "{doc}");
+    assert_eq!(doc["error"]["violations"][0]["rule"], "truncated", "{doc}");
+    assert_eq!(doc["error"]["violations"][0]["path"], "big", "{doc}");
+    assert!(entries(&volumes(&sb).join("bases")).is_empty());
+}
+
+/// Issue 10 item 5: the unpacker reuses the validator's verdict on where
+/// the links lead only for the bytes that were validated; a blob swapped
+/// for one whose only fault is an escaping symlink is still refused.
+#[test]
+fn a_swapped_blob_with_an_escaping_link_is_refused() {
+    let sb = Sandbox::new();
+    let digest = validated_example(&sb);
+    let blob = stored_blob(&sb.state_path(), &digest);
+    let mut t = crate::archives::Tar::pax();
+    t.dir("etc/").symlink("etc/up", "../../../host-root");
+    std::fs::write(&blob, t.finish()).unwrap();
+    let (doc, code) = json_of(
+        sb.pm()
+            .args(["image", "activate", &digest, "--backend", "dir"]),
+    );
+    assert_eq!((code, error_code(&doc)), (3, "unpack_refused"), "{doc}");
+    assert_eq!(
+        doc["error"]["violations"][0]["rule"], "symlink_escape",
+        "{doc}"
+    );
+    assert_eq!(doc["error"]["violations"][0]["path"], "etc/up", "{doc}");
+}
+
 /// Where the store keeps the blob of `digest` (`sha256:...`).
 pub fn stored_blob(state: &std::path::Path, digest: &str) -> std::path::PathBuf {
     let paths = pm::paths::StatePaths::new(state);

@@ -11,6 +11,8 @@ pub enum Flavour {
     Pax,
     /// GNU: `ustar  ` magic; long names through `L`/`K` entries.
     Gnu,
+    /// Old v7 tar: no magic at all.
+    V7,
 }
 
 pub struct Tar {
@@ -88,6 +90,7 @@ impl Tar {
                 b[263..265].copy_from_slice(b"00");
             }
             Flavour::Gnu => b[257..265].copy_from_slice(b"ustar  \0"),
+            Flavour::V7 => {}
         }
         b[265..269].copy_from_slice(b"root");
         b[297..301].copy_from_slice(b"root");
@@ -132,7 +135,7 @@ impl Tar {
                     self.pax_record(&records);
                 }
             }
-            Flavour::Gnu => {
+            Flavour::Gnu | Flavour::V7 => {
                 if needs(link) {
                     self.gnu_long(b'K', link);
                 }
@@ -145,23 +148,58 @@ impl Tar {
 
     /// A PAX `x` header with these records for the next entry.
     pub fn pax_record(&mut self, records: &[(&str, &[u8])]) -> &mut Tar {
-        let mut body = Vec::new();
-        for (key, value) in records {
-            // "LEN key=value\n" where LEN counts itself.
-            let rest = key.len() + value.len() + 3;
-            let mut len = rest + 1;
-            while len.to_string().len() + rest != len {
-                len = len.to_string().len() + rest;
-            }
-            body.extend_from_slice(format!("{len} {key}=").as_bytes());
-            body.extend_from_slice(value);
-            body.push(b'\n');
-        }
-        let mut h = Header::new(b"./PaxHeaders/x", b'x');
+        self.pax_raw(b'x', &pax_body(records))
+    }
+
+    /// A PAX `g` (global) header with these records.
+    pub fn pax_global(&mut self, records: &[(&str, &[u8])]) -> &mut Tar {
+        self.pax_raw(b'g', &pax_body(records))
+    }
+
+    /// A PAX header (`x` or `g`) whose data is `body` exactly, well formed
+    /// or not.
+    pub fn pax_raw(&mut self, typeflag: u8, body: &[u8]) -> &mut Tar {
+        let mut h = Header::new(b"./PaxHeaders/x", typeflag);
         h.size = body.len() as u64;
         let block = self.header_block(&h);
         self.out.extend_from_slice(&block);
-        self.data(&body);
+        self.data(body);
+        self
+    }
+
+    /// An old-style GNU sparse file (type `S`): `chunks` are (offset, data)
+    /// runs of a file of `real_size` bytes; more than four chunks go into
+    /// extension blocks after the header, 21 to a block.
+    pub fn gnu_sparse(&mut self, path: &str, chunks: &[(u64, &[u8])], real_size: u64) -> &mut Tar {
+        let stored: Vec<u8> = chunks.iter().flat_map(|(_, d)| d.iter().copied()).collect();
+        let mut h = Header::new(path.as_bytes(), b'S');
+        h.size = stored.len() as u64;
+        let saved = self.flavour;
+        self.flavour = Flavour::Gnu;
+        let mut block = self.header_block(&h);
+        self.flavour = saved;
+        let field = |b: &mut [u8], at: usize, (offset, len): (u64, u64)| {
+            octal(&mut b[at..at + 12], offset);
+            octal(&mut b[at + 12..at + 24], len);
+        };
+        let runs: Vec<(u64, u64)> = chunks.iter().map(|(o, d)| (*o, d.len() as u64)).collect();
+        for (i, run) in runs.iter().take(4).enumerate() {
+            field(&mut block, 386 + i * 24, *run);
+        }
+        block[482] = u8::from(runs.len() > 4);
+        octal(&mut block[483..495], real_size);
+        reseal(&mut block);
+        self.out.extend_from_slice(&block);
+        let rest: Vec<_> = runs.iter().skip(4).collect();
+        for (n, group) in rest.chunks(21).enumerate() {
+            let mut ext = [0u8; 512];
+            for (i, run) in group.iter().enumerate() {
+                field(&mut ext, i * 24, **run);
+            }
+            ext[504] = u8::from((n + 1) * 21 < rest.len());
+            self.out.extend_from_slice(&ext);
+        }
+        self.data(&stored);
         self
     }
 
@@ -243,6 +281,29 @@ impl Tar {
     pub fn unterminated(&self) -> Vec<u8> {
         self.out.clone()
     }
+}
+
+/// PAX records: "LEN key=value\n" where LEN counts itself.
+pub fn pax_body(records: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (key, value) in records {
+        let rest = key.len() + value.len() + 3;
+        let mut len = rest + 1;
+        while len.to_string().len() + rest != len {
+            len = len.to_string().len() + rest;
+        }
+        body.extend_from_slice(format!("{len} {key}=").as_bytes());
+        body.extend_from_slice(value);
+        body.push(b'\n');
+    }
+    body
+}
+
+/// Recomputes a header's checksum after its fields were changed.
+pub fn reseal(b: &mut [u8; 512]) {
+    b[148..156].fill(b' ');
+    let sum: u32 = b.iter().map(|&x| u32::from(x)).sum();
+    b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
 }
 
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -190,3 +190,60 @@ fn config_show_writes_sizes_like_the_readme_keeps_sections_together_and_marks_un
     json_runs.dedup();
     assert_eq!(json_runs, runs, "the JSON lists keys in the same order");
 }
+
+/// Issue 10 (seen on the way): `--lock-timeout -1` got clap's "unexpected
+/// argument" while `PM_LOCK_TIMEOUT=-1` silently meant 0. Both, and the
+/// config file, refuse a negative value the same way; so do the image
+/// limits, which were clamped to 0.
+#[test]
+fn a_negative_lock_timeout_is_refused_from_flag_env_and_file_alike() {
+    let sb = Sandbox::new();
+    let config = sb.path().join("config.toml");
+    std::fs::write(&config, "lock_timeout = -1\n").unwrap();
+    let runs = [
+        json_of(sb.pm().args([
+            "--lock-timeout",
+            "-1",
+            "state",
+            "prune",
+            "--older-than",
+            "1d",
+        ])),
+        json_of(
+            sb.pm()
+                .args(["--lock-timeout=-1", "state", "prune", "--older-than", "1d"]),
+        ),
+        json_of(
+            sb.pm()
+                .args(["state", "prune", "--older-than", "1d"])
+                .env("PM_LOCK_TIMEOUT", "-1"),
+        ),
+        json_of(
+            sb.pm()
+                .args(["state", "prune", "--older-than", "1d"])
+                .env("PM_CONFIG", &config),
+        ),
+        json_of(
+            sb.pm()
+                .args(["config", "show"])
+                .env("PM_IMAGE_MAX_ENTRIES", "-1"),
+        ),
+    ];
+    for (doc, code) in &runs {
+        assert_eq!(*code, 2, "{doc}");
+        let message = doc["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("expected a whole number, 0 or more"),
+            "{doc}"
+        );
+    }
+    let (doc, code) = json_of(sb.pm().args([
+        "--lock-timeout",
+        "0",
+        "state",
+        "prune",
+        "--older-than",
+        "1d",
+    ]));
+    assert_eq!(code, 0, "{doc}");
+}

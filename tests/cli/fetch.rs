@@ -1041,3 +1041,18 @@ fn a_stalled_part_does_not_hold_back_the_other_connections() {
     );
     assert_eq!(proxy.gets(), 10 + 1, "ten parts and one retry");
 }
+
+/// Issue 10 (seen on the way): `pm image fetch ''` named the current
+/// directory and failed with `internal` "Is a directory".
+#[test]
+fn an_empty_source_is_a_usage_error() {
+    let sb = Sandbox::new();
+    for empty in ["", "  "] {
+        let (doc, code) = json_of(sb.pm().args(["image", "fetch", empty]));
+        assert_eq!((code, error_code(&doc)), (2, "usage"), "{empty:?}: {doc}");
+        assert!(
+            doc["error"]["message"].as_str().unwrap().contains("empty"),
+            "{doc}"
+        );
+    }
+}

@@ -160,3 +160,44 @@ fn a_state_file_from_a_newer_pm_is_refused() {
     let (doc, code) = json_of(sb.pm().args(["state", "show"]));
     assert_eq!((code, error_code(&doc)), (9, "state_too_new"));
 }
+
+/// Issue 10 (seen on the way): a state file that cannot be written (here
+/// immutable as root, read-only otherwise) is `state_unusable`, not
+/// `internal`; reading it still works.
+#[test]
+fn an_unwritable_state_file_is_state_unusable_not_internal() {
+    let sb = Sandbox::new();
+    prune(&sb, "1d");
+    let state = sb.state_path();
+    // SAFETY: geteuid cannot fail.
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let locked = if as_root {
+        std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(&state)
+            .status()
+            .is_ok_and(|s| s.success())
+    } else {
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o400)).is_ok()
+    };
+    if !locked {
+        eprintln!(
+            "skipped: this filesystem cannot make {} immutable",
+            state.display()
+        );
+        return;
+    }
+    let file = sb.path().join("image.tar");
+    std::fs::write(&file, b"anything").unwrap();
+    let (doc, code) = json_of(sb.pm().args(["image", "fetch", file.to_str().unwrap()]));
+    let (list, list_code) = json_of(sb.pm().args(["image", "list"]));
+    if as_root {
+        std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&state)
+            .status()
+            .unwrap();
+    }
+    assert_eq!((code, error_code(&doc)), (9, "state_unusable"), "{doc}");
+    assert_eq!(list_code, 0, "reading still works: {list}");
+}

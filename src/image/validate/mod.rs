@@ -3,30 +3,37 @@
 //!
 //! - [`stream`]: format by magic bytes, decompression, the compression-ratio
 //!   guard and the classification of stream errors;
+//! - [`archive`]: the tar format, read strictly: each member's kind, name,
+//!   size and mode decided once;
+//! - [`walk`]: the one walk over an archive that the validator and the
+//!   unpacker of `pm image activate` share;
+//! - [`rules`]: [`EntryChecker`], the per-entry rules;
 //! - [`tree`]: the model of the unpacked tree and symlink resolution inside
-//!   the image root;
-//! - [`rules`]: [`EntryChecker`], the per-entry rules, which the unpacker of
-//!   `pm image activate` calls for every entry too;
+//!   the image root, memoised;
 //! - [`record`]: validation results of stored images in the state.
 //!
 //! Each rule has a stable snake_case name (see [`rule`]) that scripts match on.
 
+pub mod archive;
 pub mod record;
 pub mod rules;
 pub mod stream;
 pub mod tree;
+pub mod walk;
 
+pub use crate::image::violation::{Violation, Violations, display_path};
+pub use archive::{Chunk, Entry, Kind};
 pub use record::{ValidationRecord, record_validation, validation_for};
-pub use rules::{Counts, EntryChecker, EntryFacts, Summary};
-pub use stream::{
-    ArchiveStream, EntryBudget, Format, check_archive_end, open_archive, violation_from_io,
-};
+pub use rules::{Counts, EntryChecker, Summary};
+pub use stream::{ArchiveStream, Format, check_archive_end, open_archive, violation_from_io};
+pub use walk::{JudgeOnly, Visitor, walk};
 
 use crate::config::Config;
 use crate::error::PmError;
 use crate::progress::Progress;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::io::Read;
 
 /// The stable rule names, as they appear in `violations[].rule`.
@@ -61,6 +68,13 @@ pub mod rule {
     pub const CORRUPT_HEADER: &str = "corrupt_header";
     pub const CORRUPT_COMPRESSION: &str = "corrupt_compression";
     pub const TRAILING_GARBAGE: &str = "trailing_garbage";
+    pub const AMBIGUOUS_HEADER: &str = "ambiguous_header";
+    pub const FILE_CAPABILITY: &str = "file_capability";
+    pub const TOO_MANY_SYMLINK_HOPS: &str = "too_many_symlink_hops";
+    /// Notices only: extended attributes and ACLs the unpacker drops.
+    pub const XATTR: &str = "xattr";
+    /// unpack_refused only: a device node, and pm does not run as root.
+    pub const NEEDS_ROOT: &str = crate::image::violation::NEEDS_ROOT;
     pub const EMPTY_ARCHIVE: &str = "empty_archive";
     pub const NOT_AN_ARCHIVE: &str = "not_an_archive";
     pub const UNSUPPORTED_FORMAT: &str = "unsupported_format";
@@ -68,39 +82,39 @@ pub mod rule {
 }
 
 /// Bumped when the rules change, so stored verdicts of an older validator
-/// are not trusted as current.
-pub const RULES_VERSION: u32 = 1;
+/// are not trusted as current. 2: pm's own tar reader (strict PAX, GNU long
+/// names, v7 directories), file capabilities, the total symlink-hop limit,
+/// limit names as the flags spell them.
+pub const RULES_VERSION: u32 = 2;
 
-/// The limits in force; every one is a flag and a config key.
+/// The limits in force; every one is a flag of `pm image validate` and a
+/// config key `image.<field>`, under the same name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// Total bytes of file data unpacking may write.
-    pub max_unpacked_bytes: u64,
+    pub max_unpacked_size: u64,
     /// Entries in the archive, and files plus directories unpacking creates.
     pub max_entries: u64,
     /// Bytes in an entry name or link target.
-    pub max_path_len: u64,
+    pub max_path_length: u64,
     /// Bytes in one path component.
-    pub max_component_len: u64,
+    pub max_component_length: u64,
     /// Components in an entry name.
     pub max_depth: u64,
     /// Symlinks followed while resolving one link (the kernel's is 40).
     pub max_symlink_hops: u32,
+    /// Symlinks followed while resolving all the links of the image (each
+    /// link is resolved once; a link met again counts one hop).
+    pub max_total_symlink_hops: u64,
     /// Decompressed bytes per compressed byte; 0 turns the guard off.
-    pub max_ratio: u64,
+    pub max_compression_ratio: u64,
 }
 
+/// The defaults are the config keys' (`image.max_*` in `config::KEYS`):
+/// written once, there.
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_unpacked_bytes: 8 << 30,
-            max_entries: 100_000,
-            max_path_len: 4096,
-            max_component_len: 255,
-            max_depth: 256,
-            max_symlink_hops: 40,
-            max_ratio: 100,
-        }
+        Limits::from_config(&Config::defaults())
     }
 }
 
@@ -108,15 +122,17 @@ impl Limits {
     /// The `image.*` limits of the effective configuration.
     pub fn from_config(config: &Config) -> Limits {
         use crate::config::key;
-        let count = |k| config.int(k).max(0) as u64;
         Limits {
-            max_unpacked_bytes: config.bytes(key::IMAGE_MAX_UNPACKED_SIZE),
-            max_entries: count(key::IMAGE_MAX_ENTRIES),
-            max_path_len: count(key::IMAGE_MAX_PATH_LENGTH),
-            max_component_len: count(key::IMAGE_MAX_COMPONENT_LENGTH),
-            max_depth: count(key::IMAGE_MAX_DEPTH),
-            max_symlink_hops: count(key::IMAGE_MAX_SYMLINK_HOPS).min(u64::from(u32::MAX)) as u32,
-            max_ratio: count(key::IMAGE_MAX_COMPRESSION_RATIO),
+            max_unpacked_size: config.bytes(key::IMAGE_MAX_UNPACKED_SIZE),
+            max_entries: config.count(key::IMAGE_MAX_ENTRIES),
+            max_path_length: config.count(key::IMAGE_MAX_PATH_LENGTH),
+            max_component_length: config.count(key::IMAGE_MAX_COMPONENT_LENGTH),
+            max_depth: config.count(key::IMAGE_MAX_DEPTH),
+            max_symlink_hops: config
+                .count(key::IMAGE_MAX_SYMLINK_HOPS)
+                .min(u64::from(u32::MAX)) as u32,
+            max_total_symlink_hops: config.count(key::IMAGE_MAX_TOTAL_SYMLINK_HOPS),
+            max_compression_ratio: config.count(key::IMAGE_MAX_COMPRESSION_RATIO),
         }
     }
 }
@@ -139,41 +155,6 @@ impl Policy {
     }
 }
 
-/// One broken rule: which, where, and what exactly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Violation {
-    pub rule: String,
-    /// The entry's path as written in the archive (`""` for the archive as
-    /// a whole); NUL bytes shown as `\0`.
-    pub path: String,
-    pub detail: String,
-}
-
-impl Violation {
-    pub fn new(rule: &'static str, path: &str, detail: String) -> Violation {
-        Violation {
-            rule: rule.to_string(),
-            path: path.to_string(),
-            detail,
-        }
-    }
-
-    /// One line for people: `rule  path: detail`.
-    pub fn line(&self) -> String {
-        let path = if self.path.is_empty() {
-            "(archive)"
-        } else {
-            &self.path
-        };
-        format!("{:<24} {path}: {}", self.rule, self.detail)
-    }
-}
-
-/// An entry name for reports: lossy UTF-8, NUL shown as `\0`.
-pub fn display_path(raw: &[u8]) -> String {
-    String::from_utf8_lossy(raw).replace('\0', "\\0")
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
@@ -194,9 +175,15 @@ pub struct Report {
     pub counts: Counts,
     pub limits: Limits,
     pub policy: Policy,
+    /// The first [`crate::image::violation::MAX_KEPT`] violations.
     pub violations: Vec<Violation>,
-    /// Allowed by the policy but reported (setuid files, devices).
+    /// Every violation found, by rule (kept in the list or not).
+    #[serde(default)]
+    pub violation_counts: BTreeMap<String, u64>,
+    /// Allowed by the policy but reported (setuid files, devices, xattrs).
     pub notices: Vec<Violation>,
+    #[serde(default)]
+    pub notice_counts: BTreeMap<String, u64>,
 }
 
 impl Report {
@@ -204,10 +191,33 @@ impl Report {
         self.verdict == Verdict::Safe
     }
 
+    /// The violations, kept and counted.
+    pub fn violations(&self) -> Violations {
+        Violations {
+            list: self.violations.clone(),
+            counts: self.violation_counts.clone(),
+        }
+    }
+
+    /// Sets the violations, and the verdict with them.
+    pub fn set_violations(&mut self, found: Violations) {
+        self.verdict = match found.is_empty() {
+            true => Verdict::Safe,
+            false => Verdict::Rejected,
+        };
+        self.violations = found.list;
+        self.violation_counts = found.counts;
+    }
+
+    pub fn set_notices(&mut self, found: Violations) {
+        self.notices = found.list;
+        self.notice_counts = found.counts;
+    }
+
     /// The typed error for a rejected report.
     pub fn rejection(&self) -> PmError {
         PmError::ImageRejected {
-            violations: self.violations.clone(),
+            violations: self.violations(),
         }
     }
 }
@@ -216,101 +226,7 @@ impl Report {
 /// `Err` only when the source cannot be read; a hostile or malformed
 /// archive is an `Ok` report with verdict `rejected`.
 pub fn validate_reader<R: Read>(reader: R, limits: &Limits, policy: &Policy) -> Result<Report> {
-    let mut report = Report {
-        verdict: Verdict::Safe,
-        format: None,
-        compressed_bytes: 0,
-        unpacked_bytes: 0,
-        counts: Counts::default(),
-        limits: limits.clone(),
-        policy: policy.clone(),
-        violations: Vec::new(),
-        notices: Vec::new(),
-    };
-    let (format, stream) = match open_archive(reader, limits) {
-        Ok(opened) => opened,
-        Err(e) => {
-            return match e.downcast::<PmError>() {
-                Ok(PmError::ImageRejected { violations }) => {
-                    report.violations = violations;
-                    report.verdict = Verdict::Rejected;
-                    Ok(report)
-                }
-                Ok(other) => Err(other.into()),
-                Err(e) => Err(e),
-            };
-        }
-    };
-    report.format = Some(format);
-    let mut checker = EntryChecker::new(limits.clone(), policy.clone());
-    checker.attach(stream.budget());
-    let mut archive = tar::Archive::new(stream);
-    // Whether the parser reached the end-of-archive marker (or the end of
-    // the stream) without a stream error or a fatal limit.
-    let complete = {
-        let entries = archive
-            .entries()
-            .map_err(|e| anyhow::anyhow!("cannot start reading the archive: {e}"))?;
-        let mut last_path = String::new();
-        let mut ended = true;
-        for item in entries {
-            match item {
-                Ok(mut entry) => {
-                    last_path = display_path(&entry.path_bytes());
-                    report.violations.extend(checker.check_entry(&mut entry));
-                    if checker.must_stop() {
-                        ended = false;
-                        break;
-                    }
-                }
-                Err(e) if stream::is_source_error(&e) => return Err(stream::source_failure(e)),
-                Err(e) => {
-                    let mut v = violation_from_io(&e, "");
-                    if !last_path.is_empty() {
-                        // The stream broke while skipping this entry's data.
-                        let in_data = [
-                            rule::COMPRESSION_RATIO,
-                            rule::TRUNCATED,
-                            rule::CORRUPT_COMPRESSION,
-                        ];
-                        if in_data.contains(&v.rule.as_str()) {
-                            v.path = last_path.clone();
-                        }
-                        v.detail = format!("{} (after entry {last_path:?})", v.detail);
-                    }
-                    report.violations.push(v);
-                    ended = false;
-                    break;
-                }
-            }
-        }
-        ended
-    };
-    let mut stream = archive.into_inner();
-    report.compressed_bytes = stream.source_bytes();
-    if complete {
-        stream.budget().lift();
-        if let Some(v) = check_archive_end(&mut stream, limits) {
-            if v.rule == rule::UNREADABLE {
-                return Err(PmError::io(
-                    format!("cannot read the image: {}", v.detail),
-                    std::io::Error::other(v.detail.clone()),
-                )
-                .into());
-            }
-            report.violations.push(v);
-        }
-        report.compressed_bytes = stream.source_bytes();
-    }
-    let summary = checker.finish();
-    report.violations.extend(summary.violations);
-    report.counts = summary.counts;
-    report.unpacked_bytes = summary.unpacked_bytes;
-    report.notices = summary.notices;
-    if !report.violations.is_empty() {
-        report.verdict = Verdict::Rejected;
-    }
-    Ok(report)
+    walk(reader, limits, policy, &mut JudgeOnly)
 }
 
 /// Validates a file on disk. A missing file is `not_found`; one that cannot

@@ -2,6 +2,12 @@
 //! `image_validations` (one row per digest: the latest verdict), so
 //! `pm image activate` can refuse an image not validated safe and a re-run
 //! with the same limits is recognised.
+//!
+//! A record is a bounded summary: the verdict, limits, counts, the first
+//! [`RECORDED_VIOLATIONS`] violations and notices and the count of every
+//! rule, whatever the archive held. A record of another rules version, or
+//! one this pm cannot read, is as good as none: the image is "not validated
+//! with these limits".
 
 use super::{Limits, Policy, RULES_VERSION, Report, Verdict};
 use crate::digest::Digest;
@@ -9,6 +15,9 @@ use crate::lock::Held;
 use crate::state::{Reader, State, ValidationRow, format_ms};
 use anyhow::Result;
 use serde::Serialize;
+
+/// Violations (and notices) a record keeps in full; the rest are counted.
+pub const RECORDED_VIOLATIONS: usize = 100;
 
 /// The stored verdict on an image.
 #[derive(Clone, Debug, Serialize)]
@@ -35,13 +44,23 @@ impl ValidationRecord {
     }
 }
 
-/// The latest validation of a stored image, if any.
+/// The latest validation of a stored image by the current rules, if any.
+/// A record an older pm wrote (other rules, another shape) counts as no
+/// validation: the image is validated again, never misread.
 pub fn validation_for(db: &Reader, digest: &Digest) -> Result<Option<ValidationRecord>> {
     let Some(stored) = db.validation(digest)? else {
         return Ok(None);
     };
-    let report: Report = serde_json::from_str(&stored.report_json)
-        .map_err(|e| anyhow::anyhow!("the stored validation of {digest} is unreadable: {e}"))?;
+    if stored.rules_version != RULES_VERSION {
+        return Ok(None);
+    }
+    let report: Report = match serde_json::from_str(&stored.report_json) {
+        Ok(report) => report,
+        Err(e) => {
+            tracing::debug!(digest = %digest, error = %e, "stored_validation_unreadable");
+            return Ok(None);
+        }
+    };
     Ok(Some(ValidationRecord {
         digest: digest.clone(),
         verdict: if stored.verdict == "safe" {
@@ -49,7 +68,7 @@ pub fn validation_for(db: &Reader, digest: &Digest) -> Result<Option<ValidationR
         } else {
             Verdict::Rejected
         },
-        rules_version: stored.rules_version,
+        rules_version: RULES_VERSION,
         validated_at: format_ms(stored.validated_at_ms),
         report,
     }))
@@ -66,19 +85,29 @@ pub fn record_validation(
         Verdict::Safe => "safe",
         Verdict::Rejected => "rejected",
     };
-    let limits = serde_json::to_string(&(&report.limits, &report.policy))?;
-    let violations = serde_json::to_string(&report.violations)?;
-    let full = serde_json::to_string(report)?;
+    let summary = bounded(report);
+    let limits = serde_json::to_string(&(&summary.limits, &summary.policy))?;
+    let violations = serde_json::to_string(&summary.violations)?;
+    let full = serde_json::to_string(&summary)?;
     state.write(held, |tx| {
         tx.record_validation(&ValidationRow {
             digest,
             verdict,
             rules_version: RULES_VERSION,
             limits_json: &limits,
-            entries: report.counts.entries,
-            unpacked_bytes: report.unpacked_bytes,
+            entries: summary.counts.entries,
+            unpacked_bytes: summary.unpacked_bytes,
             violations_json: &violations,
             report_json: &full,
         })
     })
+}
+
+/// The report with its lists cut to [`RECORDED_VIOLATIONS`] (the counts stay
+/// complete).
+fn bounded(report: &Report) -> Report {
+    let mut summary = report.clone();
+    summary.violations.truncate(RECORDED_VIOLATIONS);
+    summary.notices.truncate(RECORDED_VIOLATIONS);
+    summary
 }

@@ -1,13 +1,13 @@
-//! The per-entry rules: [`EntryChecker`] judges each tar entry against the
-//! limits and the policy while keeping a model of the tree being unpacked,
-//! so the validator and the unpacker enforce exactly the same rules.
+//! The per-entry rules: [`EntryChecker`] judges each member the archive
+//! reader hands out against the limits and the policy, keeping a model of
+//! the tree being unpacked; at the end it resolves every symlink once
+//! against the whole tree. The walk runs it for the validator and the
+//! unpacker alike.
 
-use super::stream::EntryBudget;
+use super::archive::{Entry, Kind};
 use super::tree::{Found, NodeId, NodeKind, PathProblem, Placed, Resolution, Tree, split_member};
-use super::{Limits, Policy, Violation, display_path, rule};
+use super::{Limits, Policy, Violation, Violations, display_path, rule};
 use serde::Serialize;
-use std::collections::HashSet;
-use std::io::Read;
 
 /// Entries of each kind seen so far.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -27,57 +27,11 @@ pub struct Summary {
     pub counts: Counts,
     /// Bytes of file data unpacking would write.
     pub unpacked_bytes: u64,
-    /// Violations only the whole tree shows (symlink chains through links
-    /// that came later).
-    pub violations: Vec<Violation>,
+    /// Violations only the whole tree shows (where symlinks lead).
+    pub violations: Violations,
     /// Things allowed by the policy but worth knowing (setuid files under
-    /// `--allow-setuid`, devices under `--allow-devices`).
-    pub notices: Vec<Violation>,
-}
-
-/// The facts of one entry the rules look at, taken from a `tar::Entry`
-/// (GNU long names and PAX `path`/`linkpath` records already applied).
-#[derive(Clone, Copy, Debug)]
-pub struct EntryFacts<'a> {
-    pub path: &'a [u8],
-    pub link: Option<&'a [u8]>,
-    pub kind: tar::EntryType,
-    /// `None` when the header's mode field is not a number.
-    pub mode: Option<u32>,
-    /// Bytes of file data (the PAX `size` or the sparse real size when set).
-    pub size: u64,
-    /// Bytes the entry occupies in the stream (differs for sparse files).
-    pub stored_size: u64,
-}
-
-/// How an entry is treated; `Ignored` entries (PAX global headers) carry
-/// no file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shape {
-    File,
-    Dir,
-    Symlink,
-    Hardlink,
-    Device,
-    Fifo,
-    Ignored,
-    Unsupported,
-}
-
-fn shape_of(kind: tar::EntryType, path: &[u8]) -> Shape {
-    use tar::EntryType as T;
-    match kind {
-        // A v7 archive marks directories only by a trailing slash.
-        T::Regular if path.ends_with(b"/") => Shape::Dir,
-        T::Regular | T::Continuous | T::GNUSparse => Shape::File,
-        T::Directory => Shape::Dir,
-        T::Symlink => Shape::Symlink,
-        T::Link => Shape::Hardlink,
-        T::Char | T::Block => Shape::Device,
-        T::Fifo => Shape::Fifo,
-        T::XGlobalHeader => Shape::Ignored,
-        _ => Shape::Unsupported,
-    }
+    /// `--allow-setuid`, devices under `--allow-devices`, dropped xattrs).
+    pub notices: Violations,
 }
 
 /// Judges entries one at a time; see the module docs.
@@ -88,12 +42,7 @@ pub struct EntryChecker {
     counts: Counts,
     unpacked_bytes: u64,
     fatal: bool,
-    budget: Option<EntryBudget>,
-    /// Symlinks in the tree, re-resolved at the end when later entries may
-    /// have changed where they lead.
-    symlinks: Vec<(NodeId, String)>,
-    reported_links: HashSet<NodeId>,
-    notices: Vec<Violation>,
+    notices: Violations,
 }
 
 impl EntryChecker {
@@ -101,23 +50,12 @@ impl EntryChecker {
         EntryChecker {
             limits,
             policy,
-            tree: Tree::default(),
+            tree: Tree::new(),
             counts: Counts::default(),
             unpacked_bytes: 0,
             fatal: false,
-            budget: None,
-            symlinks: Vec::new(),
-            reported_links: HashSet::new(),
-            notices: Vec::new(),
+            notices: Violations::default(),
         }
-    }
-
-    /// Bounds what the tar parser may read between entries (long names,
-    /// PAX records) to the entry's data plus a small allowance. Attach the
-    /// budget of the stream from [`super::open_archive`].
-    pub fn attach(&mut self, budget: EntryBudget) {
-        budget.grant(0);
-        self.budget = Some(budget);
     }
 
     /// Whether a limit was crossed that makes reading on pointless or
@@ -126,37 +64,92 @@ impl EntryChecker {
         self.fatal
     }
 
+    pub fn counts(&self) -> &Counts {
+        &self.counts
+    }
+
     /// Checks one entry against every rule, updating the model of the
     /// tree; returns this entry's violations (empty when it is fine).
-    pub fn check_entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Vec<Violation> {
-        let sparse_name = pax_record(entry, b"GNU.sparse.name");
-        let header = entry.header();
-        let path = entry.path_bytes();
-        let link = entry.link_name_bytes();
-        let stored_size = if header.entry_type().is_gnu_sparse() {
-            header.entry_size().unwrap_or(0)
-        } else {
-            entry.size()
+    pub fn check(&mut self, entry: &Entry) -> Vec<Violation> {
+        let shown = display_path(&entry.path);
+        let mut found = Vec::new();
+        let mut add = |rule: &'static str, detail: String| {
+            found.push(Violation::new(rule, &shown, detail));
         };
-        let mut found = self.check(EntryFacts {
-            path: &path,
-            link: link.as_deref(),
-            kind: header.entry_type(),
-            mode: header.mode().ok(),
-            size: entry.size(),
-            stored_size,
-        });
-        if let Some(name) = sparse_name {
-            found.extend(self.check_sparse_name(&path, &name));
+        self.count(entry.kind);
+        if self.counts.entries > self.limits.max_entries {
+            self.fatal = true;
+            add(
+                rule::TOO_MANY_ENTRIES,
+                format!("more than {} entries", self.limits.max_entries),
+            );
+            return found;
+        }
+        for (rule, detail) in &entry.problems {
+            add(rule, detail.clone());
+        }
+        let parts = self.check_member_name(&entry.path, &mut add);
+        self.check_type_and_mode(entry, &shown, &mut add);
+        self.check_attributes(entry, &shown, &mut add);
+        self.count_bytes(entry, &mut add);
+        let target = match entry.kind {
+            Kind::Symlink => self.check_symlink_target(&entry.link, &mut add),
+            Kind::Hardlink => self.check_hardlink_target(&entry.link, &mut add),
+            _ => None,
+        };
+        if let Some(parts) = parts {
+            self.place(entry.kind, &parts, target, &mut add);
+        }
+        if self.tree.node_count() as u64 > self.limits.max_entries && !self.fatal {
+            self.fatal = true;
+            add(
+                rule::TOO_MANY_ENTRIES,
+                format!(
+                    "unpacking would create more than {} files and directories",
+                    self.limits.max_entries
+                ),
+            );
+        }
+        if let Some(name) = &entry.sparse_name {
+            found.extend(self.check_sparse_name(&entry.path, name));
         }
         found
     }
 
+    fn count(&mut self, kind: Kind) {
+        let c = &mut self.counts;
+        c.entries += 1;
+        match kind {
+            Kind::File => c.files += 1,
+            Kind::Dir => c.directories += 1,
+            Kind::Symlink => c.symlinks += 1,
+            Kind::Hardlink => c.hardlinks += 1,
+            Kind::CharDevice | Kind::BlockDevice | Kind::Fifo => c.special += 1,
+            Kind::Unsupported(_) => {}
+        }
+    }
+
+    fn count_bytes(&mut self, entry: &Entry, add: &mut impl FnMut(&'static str, String)) {
+        if entry.kind != Kind::File {
+            return;
+        }
+        self.unpacked_bytes = self.unpacked_bytes.saturating_add(entry.size);
+        if self.unpacked_bytes > self.limits.max_unpacked_size {
+            self.fatal = true;
+            add(
+                rule::UNPACKED_SIZE,
+                format!(
+                    "unpacking would write more than {} bytes (this entry: {} bytes)",
+                    self.limits.max_unpacked_size, entry.size
+                ),
+            );
+        }
+    }
+
     /// A PAX sparse file (GNU formats 0.1 and 1.0) carries its real name in a
     /// `GNU.sparse.name` record, and GNU tar extracts to that name, not to
-    /// the header's placeholder. The tar crate (and so pm's unpacker) uses
-    /// the placeholder; another extractor would not, so the real name gets
-    /// the same name checks, reported under it.
+    /// the header's placeholder. pm refuses such files as unsupported; the
+    /// real name gets the name checks too, reported under it.
     fn check_sparse_name(&self, placeholder: &[u8], name: &[u8]) -> Vec<Violation> {
         let shown = display_path(name);
         let mut found = Vec::new();
@@ -173,79 +166,6 @@ impl EntryChecker {
         found
     }
 
-    /// [`EntryChecker::check_entry`] on facts already taken from an entry.
-    pub fn check(&mut self, entry: EntryFacts<'_>) -> Vec<Violation> {
-        let mut found = Vec::new();
-        if let Some(budget) = &self.budget {
-            budget.grant(entry.stored_size);
-        }
-        let shape = shape_of(entry.kind, entry.path);
-        if shape == Shape::Ignored {
-            return found;
-        }
-        let shown = display_path(entry.path);
-        let mut add = |rule: &'static str, detail: String| {
-            found.push(Violation::new(rule, &shown, detail));
-        };
-        self.count(shape);
-        if self.counts.entries > self.limits.max_entries {
-            self.fatal = true;
-            add(
-                rule::TOO_MANY_ENTRIES,
-                format!("more than {} entries", self.limits.max_entries),
-            );
-            return found;
-        }
-        let parts = self.check_member_name(entry.path, &mut add);
-        self.check_type_and_mode(shape, entry, &mut add);
-        if shape == Shape::File {
-            self.unpacked_bytes = self.unpacked_bytes.saturating_add(entry.size);
-            if self.unpacked_bytes > self.limits.max_unpacked_bytes {
-                self.fatal = true;
-                add(
-                    rule::UNPACKED_SIZE,
-                    format!(
-                        "unpacking would write more than {} bytes (this entry: {} bytes)",
-                        self.limits.max_unpacked_bytes, entry.size
-                    ),
-                );
-            }
-        }
-        let link = entry.link.unwrap_or_default();
-        let target = match shape {
-            Shape::Symlink => self.check_symlink_target(link, &mut add),
-            Shape::Hardlink => self.check_hardlink_target(link, &mut add),
-            _ => None,
-        };
-        if let Some(parts) = parts {
-            self.place(shape, &parts, target, &shown, &mut add);
-        }
-        if self.tree.node_count() as u64 > self.limits.max_entries && !self.fatal {
-            self.fatal = true;
-            add(
-                rule::TOO_MANY_ENTRIES,
-                format!(
-                    "unpacking would create more than {} files and directories",
-                    self.limits.max_entries
-                ),
-            );
-        }
-        found
-    }
-
-    fn count(&mut self, shape: Shape) {
-        let c = &mut self.counts;
-        c.entries += 1;
-        match shape {
-            Shape::File => c.files += 1,
-            Shape::Dir => c.directories += 1,
-            Shape::Symlink => c.symlinks += 1,
-            Shape::Hardlink => c.hardlinks += 1,
-            Shape::Device | Shape::Fifo => c.special += 1,
-            Shape::Ignored | Shape::Unsupported => {}
-        }
-    }
-
     /// The entry's own name: `None` when it cannot be placed in the tree.
     fn check_member_name<'p>(
         &self,
@@ -253,10 +173,10 @@ impl EntryChecker {
         add: &mut impl FnMut(&'static str, String),
     ) -> Option<Vec<&'p [u8]>> {
         let limits = &self.limits;
-        if path.len() as u64 > limits.max_path_len {
+        if path.len() as u64 > limits.max_path_length {
             add(
                 rule::PATH_TOO_LONG,
-                format!("{} bytes, more than {}", path.len(), limits.max_path_len),
+                format!("{} bytes, more than {}", path.len(), limits.max_path_length),
             );
         }
         let parts = match split_member(path) {
@@ -276,17 +196,17 @@ impl EntryChecker {
                 return None;
             }
         };
-        let mut placeable = path.len() as u64 <= limits.max_path_len;
+        let mut placeable = path.len() as u64 <= limits.max_path_length;
         if let Some(long) = parts
             .iter()
-            .find(|p| p.len() as u64 > limits.max_component_len)
+            .find(|p| p.len() as u64 > limits.max_component_length)
         {
             add(
                 rule::COMPONENT_TOO_LONG,
                 format!(
                     "a component of {} bytes, more than {}",
                     long.len(),
-                    limits.max_component_len
+                    limits.max_component_length
                 ),
             );
             placeable = false;
@@ -307,80 +227,122 @@ impl EntryChecker {
 
     fn check_type_and_mode(
         &mut self,
-        shape: Shape,
-        entry: EntryFacts<'_>,
+        entry: &Entry,
+        shown: &str,
         add: &mut impl FnMut(&'static str, String),
     ) {
-        let shown = display_path(entry.path);
-        match shape {
-            Shape::Device | Shape::Fifo => {
-                let (rule, what) = if shape == Shape::Fifo {
-                    (rule::FIFO, "a FIFO")
-                } else if entry.kind == tar::EntryType::Char {
-                    (rule::DEVICE_NODE, "a character device")
-                } else {
-                    (rule::DEVICE_NODE, "a block device")
-                };
-                if self.policy.allow_devices {
-                    self.notice(rule, &shown, format!("{what} (allowed by --allow-devices)"));
-                } else {
-                    add(
-                        rule,
-                        format!("{what}; pass --allow-devices if the image needs it"),
-                    );
-                }
-            }
-            Shape::Unsupported => add(
-                rule::UNSUPPORTED_ENTRY_TYPE,
-                format!(
-                    "entry type {:?} cannot be unpacked",
-                    entry.kind.as_byte() as char
-                ),
-            ),
-            _ => {}
-        }
-        let Some(mode) = entry.mode else {
-            add(
-                rule::CORRUPT_HEADER,
-                "the mode field is not a number".to_string(),
-            );
-            return;
+        let special = match entry.kind {
+            Kind::Fifo => Some((rule::FIFO, "a FIFO")),
+            Kind::CharDevice => Some((rule::DEVICE_NODE, "a character device")),
+            Kind::BlockDevice => Some((rule::DEVICE_NODE, "a block device")),
+            _ => None,
         };
-        if shape == Shape::Dir {
+        if let Some((rule, what)) = special {
+            if self.policy.allow_devices {
+                self.notices.push(Violation::new(
+                    rule,
+                    shown,
+                    format!("{what} (allowed by --allow-devices)"),
+                ));
+            } else {
+                add(
+                    rule,
+                    format!("{what}; pass --allow-devices if the image needs it"),
+                );
+            }
+        }
+        if let Kind::Unsupported(flag) = entry.kind {
+            add(
+                rule::UNSUPPORTED_ENTRY_TYPE,
+                format!("entry type {:?} cannot be unpacked", flag as char),
+            );
+        }
+        if entry.kind == Kind::Dir {
             // setgid on a directory only passes the group on (Debian ships
             // /var/mail that way); it grants nothing.
             return;
         }
+        let mode = entry.mode & 0o7777;
         for (bit, rule, what) in [
             (0o4000, rule::SETUID, "setuid"),
             (0o2000, rule::SETGID, "setgid"),
         ] {
-            if mode & bit == 0 {
-                continue;
-            }
-            let detail = format!("mode {mode:o} is {what}");
-            if self.policy.allow_setuid {
-                self.notice(
-                    rule,
-                    &shown,
-                    format!("{detail} (allowed by --allow-setuid)"),
-                );
-            } else {
-                add(
-                    rule,
-                    format!("{detail}; pass --allow-setuid if the image needs it"),
-                );
+            if mode & bit != 0 {
+                self.privilege(rule, shown, format!("mode {mode:o} is {what}"), add);
             }
         }
     }
 
-    fn notice(&mut self, rule: &'static str, path: &str, detail: String) {
-        self.notices.push(Violation::new(rule, path, detail));
+    /// File capabilities grant privileges the way setuid does, so they fall
+    /// under the same policy; other extended attributes and ACLs are only
+    /// worth a notice: the unpacker does not apply them.
+    fn check_attributes(
+        &mut self,
+        entry: &Entry,
+        shown: &str,
+        add: &mut impl FnMut(&'static str, String),
+    ) {
+        let attrs = &entry.attributes;
+        if attrs.capability {
+            let detail = "carries file capabilities (security.capability), which grant privileges like setuid".to_string();
+            self.privilege(rule::FILE_CAPABILITY, shown, detail, add);
+        }
+        if attrs.xattrs.is_empty() && !attrs.acls {
+            return;
+        }
+        let names: Vec<String> = attrs
+            .xattrs
+            .iter()
+            .take(8)
+            .map(|n| display_path(n))
+            .collect();
+        let more = attrs.xattrs.len().saturating_sub(names.len());
+        let mut what = match names.is_empty() {
+            true => String::new(),
+            false => format!("extended attributes {}", names.join(", ")),
+        };
+        if more > 0 {
+            what.push_str(&format!(" and {more} more"));
+        }
+        if attrs.acls {
+            what.push_str(if what.is_empty() {
+                "POSIX ACLs"
+            } else {
+                " and POSIX ACLs"
+            });
+        }
+        self.notices.push(Violation::new(
+            rule::XATTR,
+            shown,
+            format!("{what}: not applied by pm's unpacker"),
+        ));
+    }
+
+    /// A setuid-like privilege: refused, or a notice under --allow-setuid.
+    fn privilege(
+        &mut self,
+        rule: &'static str,
+        shown: &str,
+        detail: String,
+        add: &mut impl FnMut(&'static str, String),
+    ) {
+        if self.policy.allow_setuid {
+            self.notices.push(Violation::new(
+                rule,
+                shown,
+                format!("{detail} (allowed by --allow-setuid)"),
+            ));
+        } else {
+            add(
+                rule,
+                format!("{detail}; pass --allow-setuid if the image needs it"),
+            );
+        }
     }
 
     /// A symlink's target may be absolute (resolved against the image root)
     /// but not hold NUL or exceed the path limit; where it leads is judged
-    /// once it is in the tree.
+    /// at the end, against the whole tree.
     fn check_symlink_target<'l>(
         &self,
         link: &'l [u8],
@@ -400,13 +362,13 @@ impl EntryChecker {
             );
             return None;
         }
-        if link.len() as u64 > self.limits.max_path_len {
+        if link.len() as u64 > self.limits.max_path_length {
             add(
                 rule::PATH_TOO_LONG,
                 format!(
                     "the symlink target is {} bytes, more than {}",
                     link.len(),
-                    self.limits.max_path_len
+                    self.limits.max_path_length
                 ),
             );
             return None;
@@ -466,21 +428,20 @@ impl EntryChecker {
 
     fn place(
         &mut self,
-        shape: Shape,
+        kind: Kind,
         parts: &[&[u8]],
         target: Option<&[u8]>,
-        shown: &str,
         add: &mut impl FnMut(&'static str, String),
     ) {
-        let kind = match shape {
-            Shape::Dir => NodeKind::Dir,
-            Shape::File | Shape::Hardlink => NodeKind::File,
-            Shape::Symlink => NodeKind::Symlink,
-            Shape::Device | Shape::Fifo => NodeKind::Special,
-            Shape::Ignored | Shape::Unsupported => return,
+        let node = match kind {
+            Kind::Dir => NodeKind::Dir,
+            Kind::File | Kind::Hardlink => NodeKind::File,
+            Kind::Symlink => NodeKind::Symlink,
+            Kind::CharDevice | Kind::BlockDevice | Kind::Fifo => NodeKind::Special,
+            Kind::Unsupported(_) => return,
         };
         if parts.is_empty() {
-            if kind != NodeKind::Dir {
+            if node != NodeKind::Dir {
                 add(
                     rule::INVALID_PATH,
                     "the entry would replace the image root itself".to_string(),
@@ -488,14 +449,8 @@ impl EntryChecker {
             }
             return;
         }
-        let prefix = |at: usize| {
-            parts[..at]
-                .iter()
-                .map(|p| display_path(p))
-                .collect::<Vec<_>>()
-                .join("/")
-        };
-        match self.tree.place(parts, kind, target) {
+        let prefix = |at: usize| display_path(&parts[..at].join(&b'/'));
+        match self.tree.place(parts, node, target) {
             Placed::ThroughSymlink { at } => add(
                 rule::WRITE_THROUGH_SYMLINK,
                 format!(
@@ -507,65 +462,74 @@ impl EntryChecker {
                 rule::PARENT_NOT_DIRECTORY,
                 format!("{} is not a directory in the archive", prefix(at)),
             ),
-            Placed::Node { id, replaced } => {
+            Placed::Node { replaced, .. } => {
                 if let Some(old) = replaced {
                     add(
                         rule::TYPE_CHANGE,
                         format!(
                             "replaces an earlier {} with a {}",
                             kind_name(old),
-                            kind_name(kind)
+                            kind_name(node)
                         ),
                     );
                 }
-                if kind == NodeKind::Symlink {
-                    self.judge_symlink(id, add);
-                    self.symlinks.push((id, shown.to_string()));
-                }
             }
         }
     }
 
-    fn judge_symlink(&mut self, id: NodeId, add: &mut impl FnMut(&'static str, String)) -> bool {
-        match self.tree.resolve_symlink(id, self.limits.max_symlink_hops) {
-            Resolution::Inside => false,
-            Resolution::Escapes => {
-                self.reported_links.insert(id);
-                add(
+    /// Ends the archive: resolves every symlink against the whole tree (a
+    /// link may point through links that came after it), each one once,
+    /// unless `resolve_links` is false (the verdict on them is known).
+    pub fn finish(self, resolve_links: bool) -> Summary {
+        let mut violations = Violations::default();
+        if !resolve_links {
+            return Summary {
+                counts: self.counts,
+                unpacked_bytes: self.unpacked_bytes,
+                violations,
+                notices: self.notices,
+            };
+        }
+        let limits = &self.limits;
+        let tree = &self.tree;
+        let mut judge = |id: NodeId, outcome: Resolution| {
+            let (rule, detail) = match outcome {
+                Resolution::Inside | Resolution::Dead => return,
+                Resolution::Escapes => (
                     rule::SYMLINK_ESCAPE,
                     "resolving the symlink inside the image climbs above its root".to_string(),
-                );
-                true
-            }
-            Resolution::TooManyHops => {
-                self.reported_links.insert(id);
-                add(
+                ),
+                Resolution::TooManyHops => (
                     rule::SYMLINK_LOOP,
                     format!(
                         "resolving the symlink follows more than {} symlinks (a loop or a chain too long)",
-                        self.limits.max_symlink_hops
+                        limits.max_symlink_hops
                     ),
-                );
-                true
-            }
-        }
-    }
-
-    /// Ends the archive: re-resolves every symlink against the whole tree
-    /// (a link may point through links that came after it).
-    pub fn finish(mut self) -> Summary {
-        let mut violations = Vec::new();
-        if !self.fatal {
-            let symlinks = std::mem::take(&mut self.symlinks);
-            for (id, shown) in &symlinks {
-                if self.reported_links.contains(id) || self.tree.kind(*id) != NodeKind::Symlink {
-                    continue;
-                }
-                let mut add = |rule: &'static str, detail: String| {
-                    violations.push(Violation::new(rule, shown, detail));
-                };
-                self.judge_symlink(*id, &mut add);
-            }
+                ),
+            };
+            violations.push(Violation::new(
+                rule,
+                &display_path(&tree.path_of(id)),
+                detail,
+            ));
+        };
+        let links = tree.symlinks();
+        let resolved = tree.resolve_all(
+            &links,
+            limits.max_symlink_hops,
+            limits.max_total_symlink_hops,
+            &mut judge,
+        );
+        if let Err(judged) = resolved {
+            violations.push(Violation::new(
+                rule::TOO_MANY_SYMLINK_HOPS,
+                "",
+                format!(
+                    "resolving the image's symlinks follows more than {} symlinks in all; {judged} of {} links were judged",
+                    limits.max_total_symlink_hops,
+                    links.len()
+                ),
+            ));
         }
         Summary {
             counts: self.counts,
@@ -585,33 +549,27 @@ fn kind_name(kind: NodeKind) -> &'static str {
     }
 }
 
-/// The value of the PAX record `key` that applies to `entry`, if any. Not
-/// asked of a global PAX header itself, whose records are its (unchecked,
-/// possibly huge) data: the crate would read it all into memory.
-fn pax_record<R: Read>(entry: &mut tar::Entry<'_, R>, key: &[u8]) -> Option<Vec<u8>> {
-    if entry.header().entry_type().is_pax_global_extensions() {
-        return None;
-    }
-    let records = entry.pax_extensions().ok()??;
-    records
-        .flatten()
-        .find(|r| r.key_bytes() == key)
-        .map(|r| r.value_bytes().to_vec())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::archive::Attributes;
     use super::*;
-    use tar::EntryType;
 
-    fn facts<'a>(path: &'a str, kind: EntryType, link: Option<&'a str>) -> EntryFacts<'a> {
-        EntryFacts {
-            path: path.as_bytes(),
-            link: link.map(str::as_bytes),
+    fn entry(path: &str, kind: Kind, link: Option<&str>) -> Entry {
+        Entry {
+            path: path.as_bytes().to_vec(),
+            link: link.unwrap_or_default().as_bytes().to_vec(),
             kind,
-            mode: Some(0o644),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
             size: 0,
-            stored_size: 0,
+            stored: 0,
+            sparse: None,
+            device: (0, 0),
+            attributes: Attributes::default(),
+            sparse_name: None,
+            problems: Vec::new(),
         }
     }
 
@@ -622,17 +580,17 @@ mod tests {
     #[test]
     fn a_clean_sequence_has_no_violations() {
         let mut c = EntryChecker::new(Limits::default(), Policy::default());
-        for f in [
-            facts("./", EntryType::Directory, None),
-            facts("./bin/", EntryType::Directory, None),
-            facts("./bin/busybox", EntryType::Regular, None),
-            facts("./bin/sh", EntryType::Symlink, Some("busybox")),
-            facts("./bin/ls", EntryType::Link, Some("./bin/busybox")),
-            facts("etc/mtab", EntryType::Symlink, Some("/proc/self/mounts")),
+        for e in [
+            entry("./", Kind::Dir, None),
+            entry("./bin/", Kind::Dir, None),
+            entry("./bin/busybox", Kind::File, None),
+            entry("./bin/sh", Kind::Symlink, Some("busybox")),
+            entry("./bin/ls", Kind::Hardlink, Some("./bin/busybox")),
+            entry("etc/mtab", Kind::Symlink, Some("/proc/self/mounts")),
         ] {
-            assert_eq!(c.check(f), vec![], "{f:?}");
+            assert_eq!(c.check(&e), vec![], "{e:?}");
         }
-        let summary = c.finish();
+        let summary = c.finish(true);
         assert!(summary.violations.is_empty());
         assert_eq!(summary.counts.entries, 6);
         assert_eq!(summary.counts.directories, 2);
@@ -642,16 +600,21 @@ mod tests {
     fn a_link_made_escaping_by_a_later_link_is_reported_at_the_end() {
         let mut c = EntryChecker::new(Limits::default(), Policy::default());
         assert!(
-            c.check(facts("c1", EntryType::Symlink, Some("c2/x")))
+            c.check(&entry("c1", Kind::Symlink, Some("c2/x")))
                 .is_empty()
         );
-        assert_eq!(
-            rules(&c.check(facts("c2", EntryType::Symlink, Some("../..")))),
-            ["symlink_escape"]
+        assert!(
+            c.check(&entry("c2", Kind::Symlink, Some("../..")))
+                .is_empty()
         );
-        let summary = c.finish();
-        assert_eq!(rules(&summary.violations), ["symlink_escape"]);
-        assert_eq!(summary.violations[0].path, "c1");
+        let summary = c.finish(true);
+        let found: Vec<(&str, &str)> = summary
+            .violations
+            .list
+            .iter()
+            .map(|v| (v.rule.as_str(), v.path.as_str()))
+            .collect();
+        assert_eq!(found, [("symlink_escape", "c1"), ("symlink_escape", "c2")]);
     }
 
     #[test]
@@ -661,11 +624,11 @@ mod tests {
             ..Limits::default()
         };
         let mut c = EntryChecker::new(limits, Policy::default());
-        assert!(c.check(facts("a", EntryType::Regular, None)).is_empty());
-        assert!(c.check(facts("b", EntryType::Regular, None)).is_empty());
+        assert!(c.check(&entry("a", Kind::File, None)).is_empty());
+        assert!(c.check(&entry("b", Kind::File, None)).is_empty());
         assert!(!c.must_stop());
         assert_eq!(
-            rules(&c.check(facts("c", EntryType::Regular, None))),
+            rules(&c.check(&entry("c", Kind::File, None))),
             ["too_many_entries"]
         );
         assert!(c.must_stop());
@@ -678,7 +641,21 @@ mod tests {
             ..Limits::default()
         };
         let mut c = EntryChecker::new(limits, Policy::default());
-        let found = c.check(facts("a/b/c/d", EntryType::Regular, None));
+        let found = c.check(&entry("a/b/c/d", Kind::File, None));
         assert_eq!(rules(&found), ["too_many_entries"]);
+    }
+
+    #[test]
+    fn file_capabilities_are_a_privilege_and_other_xattrs_a_notice() {
+        let mut c = EntryChecker::new(Limits::default(), Policy::default());
+        let mut ping = entry("bin/ping", Kind::File, None);
+        ping.attributes.capability = true;
+        ping.attributes.xattrs = vec![b"security.capability".to_vec()];
+        assert_eq!(rules(&c.check(&ping)), ["file_capability"]);
+        let mut labelled = entry("etc/passwd", Kind::File, None);
+        labelled.attributes.xattrs = vec![b"security.selinux".to_vec()];
+        assert!(c.check(&labelled).is_empty());
+        let summary = c.finish(true);
+        assert_eq!(summary.notices.counts["xattr"], 2);
     }
 }

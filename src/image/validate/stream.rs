@@ -1,9 +1,10 @@
-//! The byte stream under the tar parser: format detection by magic bytes,
-//! decompression, the streaming compression-ratio guard, the bound on what
-//! the tar parser may buffer between two entries, and the classification of
-//! stream errors into violations.
+//! The byte stream under the tar reader: format detection by magic bytes,
+//! decompression (gzip members one by one, so bytes after the last one are
+//! `trailing_garbage`; zstd, skippable frames included), the streaming
+//! compression-ratio guard, and the classification of stream errors into
+//! violations.
 
-use super::{Limits, Violation, rule};
+use super::{Limits, Violation, Violations, rule};
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
@@ -13,12 +14,6 @@ use std::rc::Rc;
 /// (an empty tar is 10 KiB of zeros in a few dozen compressed bytes)
 /// legitimately compress far beyond any sane limit.
 pub const RATIO_GRACE_BYTES: u64 = 1 << 20;
-
-/// How many bytes the tar parser may read beyond an entry's own data before
-/// the next entry is handed out: headers, GNU long names, PAX records and
-/// sparse maps. The tar crate buffers long names and PAX records whole, so
-/// without this bound a 'L' entry declaring 8 GiB would be read into memory.
-pub const EXTENSION_ALLOWANCE: u64 = 1 << 20;
 
 /// Buffer between the file and the decompressor.
 const INPUT_BUFFER: usize = 256 << 10;
@@ -44,21 +39,14 @@ impl fmt::Display for Format {
     }
 }
 
-/// The decompressed tar stream handed to `tar::Archive`, with the guards
+/// The decompressed tar stream handed to the tar reader, with the guards
 /// that protect the host while it is read.
 pub struct ArchiveStream<'a> {
     inner: Box<dyn Read + 'a>,
-    budget: EntryBudget,
     consumed: Rc<Cell<u64>>,
 }
 
-impl<'a> ArchiveStream<'a> {
-    /// The handle the [`super::EntryChecker`] uses to bound the bytes read
-    /// between entries (see [`EXTENSION_ALLOWANCE`]).
-    pub fn budget(&self) -> EntryBudget {
-        self.budget.clone()
-    }
-
+impl ArchiveStream<'_> {
     /// Bytes taken from the source so far (compressed, for tar.gz/tar.zst).
     pub fn source_bytes(&self) -> u64 {
         self.consumed.get()
@@ -67,41 +55,7 @@ impl<'a> ArchiveStream<'a> {
 
 impl Read for ArchiveStream<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.budget.spend(n as u64)?;
-        Ok(n)
-    }
-}
-
-/// Bytes the tar parser may still read before the next entry. Unlimited
-/// until an [`super::EntryChecker`] is attached to it.
-#[derive(Clone, Debug)]
-pub struct EntryBudget(Rc<Cell<u64>>);
-
-impl EntryBudget {
-    fn unlimited() -> EntryBudget {
-        EntryBudget(Rc::new(Cell::new(u64::MAX)))
-    }
-
-    /// An entry with `data_bytes` of data was just handed out.
-    pub fn grant(&self, data_bytes: u64) {
-        let padded = data_bytes.saturating_add(511) & !511;
-        self.0.set(padded.saturating_add(EXTENSION_ALLOWANCE));
-    }
-
-    /// No more limit: the end of the archive is read by the validator itself.
-    pub fn lift(&self) {
-        self.0.set(u64::MAX);
-    }
-
-    fn spend(&self, n: u64) -> io::Result<()> {
-        let left = self.0.get();
-        if n > left {
-            self.0.set(0);
-            return Err(io::Error::other(StreamFault::ExtensionTooLarge));
-        }
-        self.0.set(left - n);
-        Ok(())
+        self.inner.read(buf)
     }
 }
 
@@ -113,7 +67,8 @@ enum StreamFault {
         compressed: u64,
         limit: u64,
     },
-    ExtensionTooLarge,
+    /// Bytes after the last gzip member that do not start another one.
+    TrailingGarbage,
     Decompress {
         format: Format,
         source: io::Error,
@@ -132,9 +87,9 @@ impl fmt::Display for StreamFault {
                 f,
                 "{out} bytes decompressed from {compressed} compressed bytes, more than {limit}:1; stopped reading"
             ),
-            StreamFault::ExtensionTooLarge => write!(
+            StreamFault::TrailingGarbage => write!(
                 f,
-                "more than {EXTENSION_ALLOWANCE} bytes of headers, long names or PAX records before an entry"
+                "data after the end of the gzip stream that is not another gzip member"
             ),
             StreamFault::Decompress { format, source } => {
                 write!(f, "the {format} compression is corrupt: {source}")
@@ -242,6 +197,38 @@ impl<D> RatioGuard<D> {
     }
 }
 
+/// gzip members one after the other (as `gzip -d` reads them); what
+/// follows the last member must be nothing, or it is trailing garbage.
+struct GzipMembers<B: BufRead> {
+    current: Option<flate2::bufread::GzDecoder<B>>,
+}
+
+impl<B: BufRead> Read for GzipMembers<B> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(decoder) = self.current.as_mut() else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            let Some(decoder) = self.current.take() else {
+                return Ok(0);
+            };
+            let mut rest = decoder.into_inner();
+            let next = rest.fill_buf()?;
+            if next.is_empty() {
+                return Ok(0);
+            }
+            if next[0] != 0x1f || next.get(1).is_some_and(|&b| b != 0x8b) {
+                return Err(io::Error::other(StreamFault::TrailingGarbage));
+            }
+            self.current = Some(flate2::bufread::GzDecoder::new(rest));
+        }
+    }
+}
+
 fn is_marked(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|inner| inner.is::<StreamFault>())
 }
@@ -277,7 +264,7 @@ fn sniff(head: &[u8]) -> Magic {
     if head.starts_with(&[0x1f, 0x8b]) {
         return Magic::Gzip;
     }
-    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+    if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) || is_zstd_skippable(head) {
         return Magic::Zstd;
     }
     if let Some((_, what)) = TABLE.iter().find(|(magic, _)| head.starts_with(magic)) {
@@ -287,6 +274,12 @@ fn sniff(head: &[u8]) -> Magic {
         return Magic::Tar;
     }
     Magic::Unknown
+}
+
+/// A zstd skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian):
+/// pzstd starts its output with one, and the decoder skips it.
+fn is_zstd_skippable(head: &[u8]) -> bool {
+    head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18]
 }
 
 /// A tar stream starts with a header whose checksum adds up, or with the
@@ -330,7 +323,7 @@ fn read_head(reader: &mut impl Read, n: usize) -> io::Result<Vec<u8>> {
 
 fn rejected(rule: &'static str, detail: String) -> anyhow::Error {
     crate::error::PmError::ImageRejected {
-        violations: vec![Violation::new(rule, "", detail)],
+        violations: Violations::one(Violation::new(rule, "", detail)),
     }
     .into()
 }
@@ -350,31 +343,51 @@ pub fn open_archive<'a, R: Read + 'a>(
             consumed: consumed_total.clone(),
         },
     );
-    let consumed = Rc::new(Cell::new(0));
     let head = fill_head(&mut source, 512).map_err(source_error)?;
-    let (format, decoded): (Format, Box<dyn Read + 'a>) = match sniff(&head) {
+    let (format, decoded) = decoder_for(sniff(&head), &head, source, limits)?;
+    let inner = match format {
+        Format::Tar => decoded,
+        _ => tar_inside(format, decoded)?,
+    };
+    Ok((
+        format,
+        ArchiveStream {
+            inner,
+            consumed: consumed_total,
+        },
+    ))
+}
+
+type Source<R> = BufReader<SourceReader<R>>;
+
+/// The decompressor the magic bytes call for, guarded; a refusal for
+/// anything that is not tar, gzip or zstd.
+fn decoder_for<'a, R: Read + 'a>(
+    magic: Magic,
+    head: &[u8],
+    source: Source<R>,
+    limits: &Limits,
+) -> anyhow::Result<(Format, Box<dyn Read + 'a>)> {
+    let consumed = Rc::new(Cell::new(0));
+    let counted = ConsumedCounter {
+        inner: source,
+        consumed: consumed.clone(),
+    };
+    Ok(match magic {
         Magic::Gzip => {
-            let decoder = flate2::bufread::MultiGzDecoder::new(ConsumedCounter {
-                inner: source,
-                consumed: consumed.clone(),
-            });
-            (
-                Format::TarGzip,
-                guarded(decoder, Format::TarGzip, consumed, limits),
-            )
+            let decoder = GzipMembers {
+                current: Some(flate2::bufread::GzDecoder::new(counted)),
+            };
+            let format = Format::TarGzip;
+            (format, guarded(decoder, format, consumed, limits))
         }
         Magic::Zstd => {
-            let decoder = zstd::stream::read::Decoder::with_buffer(ConsumedCounter {
-                inner: source,
-                consumed: consumed.clone(),
-            })
-            .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
-            (
-                Format::TarZstd,
-                guarded(decoder, Format::TarZstd, consumed, limits),
-            )
+            let decoder = zstd::stream::read::Decoder::with_buffer(counted)
+                .map_err(|e| rejected(rule::CORRUPT_COMPRESSION, format!("zstd: {e}")))?;
+            let format = Format::TarZstd;
+            (format, guarded(decoder, format, consumed, limits))
         }
-        Magic::Tar => (Format::Tar, Box::new(source)),
+        Magic::Tar => (Format::Tar, Box::new(counted.inner)),
         Magic::Empty => return Err(rejected(rule::EMPTY_ARCHIVE, "the file is empty".into())),
         Magic::Other(what) => {
             return Err(rejected(
@@ -387,47 +400,42 @@ pub fn open_archive<'a, R: Read + 'a>(
                 rule::NOT_AN_ARCHIVE,
                 format!(
                     "neither tar, gzip nor zstd; it starts with {}",
-                    hex_prefix(&head)
+                    hex_prefix(head)
                 ),
             ));
         }
+    })
+}
+
+/// A decompressed stream must hold a tar archive: its first block is read
+/// and checked, then put back in front.
+fn tar_inside<'a>(
+    format: Format,
+    mut decoded: Box<dyn Read + 'a>,
+) -> anyhow::Result<Box<dyn Read + 'a>> {
+    let head = match read_head(&mut decoded, 512) {
+        Ok(head) => head,
+        Err(e) if is_source_error(&e) => return Err(source_error(e)),
+        Err(e) => return Err(rejected_from_io(&e)),
     };
-    let mut decoded = decoded;
-    let inner: Box<dyn Read + 'a> = if format == Format::Tar {
-        decoded
-    } else {
-        let head = match read_head(&mut decoded, 512) {
-            Ok(head) => head,
-            Err(e) if is_source_error(&e) => return Err(source_error(e)),
-            Err(e) => return Err(rejected_from_io(&e)),
+    if head.is_empty() {
+        return Err(rejected(
+            rule::EMPTY_ARCHIVE,
+            format!("the {format} stream decompresses to nothing"),
+        ));
+    }
+    if !looks_like_tar(&head) {
+        let what = match sniff(&head) {
+            Magic::Gzip | Magic::Zstd => "more compressed data".to_string(),
+            Magic::Other(what) => what.to_string(),
+            _ => format!("data starting with {}", hex_prefix(&head)),
         };
-        if head.is_empty() {
-            return Err(rejected(
-                rule::EMPTY_ARCHIVE,
-                format!("the {format} stream decompresses to nothing"),
-            ));
-        }
-        if !looks_like_tar(&head) {
-            let what = match sniff(&head) {
-                Magic::Gzip | Magic::Zstd => "more compressed data".to_string(),
-                Magic::Other(what) => what.to_string(),
-                _ => format!("data starting with {}", hex_prefix(&head)),
-            };
-            return Err(rejected(
-                rule::NOT_AN_ARCHIVE,
-                format!("the {format} stream holds {what}, not a tar archive"),
-            ));
-        }
-        Box::new(io::Cursor::new(head).chain(decoded))
-    };
-    Ok((
-        format,
-        ArchiveStream {
-            inner,
-            budget: EntryBudget::unlimited(),
-            consumed: consumed_total,
-        },
-    ))
+        return Err(rejected(
+            rule::NOT_AN_ARCHIVE,
+            format!("the {format} stream holds {what}, not a tar archive"),
+        ));
+    }
+    Ok(Box::new(io::Cursor::new(head).chain(decoded)))
 }
 
 fn guarded<'a, D: Read + 'a>(
@@ -441,7 +449,7 @@ fn guarded<'a, D: Read + 'a>(
         format,
         consumed,
         produced: 0,
-        limit: limits.max_ratio,
+        limit: limits.max_compression_ratio,
         tripped: false,
     })
 }
@@ -504,7 +512,7 @@ fn find_fault(e: &io::Error) -> Option<&StreamFault> {
 
 fn rejected_from_io(e: &io::Error) -> anyhow::Error {
     crate::error::PmError::ImageRejected {
-        violations: vec![violation_from_io(e, "")],
+        violations: Violations::one(violation_from_io(e, "")),
     }
     .into()
 }
@@ -518,8 +526,8 @@ pub fn violation_from_io(e: &io::Error, path: &str) -> Violation {
         Some(fault @ StreamFault::RatioExceeded { .. }) => {
             Violation::new(rule::COMPRESSION_RATIO, path, fault.to_string())
         }
-        Some(fault @ StreamFault::ExtensionTooLarge) => {
-            Violation::new(rule::OVERSIZED_HEADER, path, fault.to_string())
+        Some(fault @ StreamFault::TrailingGarbage) => {
+            Violation::new(rule::TRAILING_GARBAGE, "", fault.to_string())
         }
         Some(StreamFault::Decompress { format, source }) => {
             if is_truncation(source) {
@@ -597,7 +605,7 @@ pub fn check_archive_end(stream: &mut impl Read, limits: &Limits) -> Option<Viol
             ));
         }
         total += n as u64;
-        if total > limits.max_unpacked_bytes {
+        if total > limits.max_unpacked_size {
             return Some(Violation::new(
                 rule::TRAILING_GARBAGE,
                 "",
@@ -623,6 +631,7 @@ mod tests {
     fn magic_bytes_decide_the_format() {
         assert!(matches!(sniff(b"\x1f\x8b\x08"), Magic::Gzip));
         assert!(matches!(sniff(b"\x28\xb5\x2f\xfd"), Magic::Zstd));
+        assert!(matches!(sniff(b"\x50\x2a\x4d\x18rest"), Magic::Zstd));
         assert!(matches!(
             sniff(b"PK\x03\x04rest"),
             Magic::Other("a zip archive")
