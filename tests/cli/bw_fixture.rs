@@ -157,7 +157,7 @@ pub const ITEMS: &[Item] = &[
         fields: &[],
     },
     Item {
-        id: "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e07",
+        id: "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e09",
         name: "ray-cluster-token",
         kind: 1,
         username: None,
@@ -168,7 +168,7 @@ pub const ITEMS: &[Item] = &[
         fields: &[],
     },
     Item {
-        id: "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e08",
+        id: "6f0c3a59-3f7e-4a43-9d2e-0a1b2c3d4e0a",
         name: "ray-cluster-token-stale",
         kind: 1,
         username: None,
@@ -491,4 +491,15 @@ fn random<const N: usize>() -> [u8; N] {
         .and_then(|mut f| f.read_exact(&mut bytes))
         .expect("read /dev/urandom");
     bytes
+}
+
+/// Two items with one id make bw answer for either: every fixture item has
+/// its own.
+#[test]
+fn every_fixture_item_has_its_own_id() {
+    let mut ids: Vec<&str> = ITEMS.iter().map(|item| item.id).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), before, "duplicate item ids in the fixture");
 }
