@@ -102,45 +102,22 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
     create_private_dir(&partial_dir)
         .map_err(|e| PmError::io(format!("cannot create {}", partial_dir.display()), e))?;
     let key = source_key(&canonical);
-    let download_lock = lock::acquire(
-        &partial_dir.join(format!("{key}.lock")),
-        "the download lock",
-        &Holder::this_process(&format!("pm image fetch {canonical}")),
-        Duration::MAX,
-        |holder| {
-            ctx.notice(&format!(
-                "waiting for {holder}, which is fetching {canonical}"
-            ))
-        },
-    )?;
+    let download_lock = download_lock(ctx, &partial_dir.join(format!("{key}.lock")), &canonical)?;
     // Whoever held the download lock may just have finished this source.
     if let Some(record) = already_fetched(ctx.state()?, &store, &canonical, expected.as_ref())? {
         return Ok(report(record, &canonical, false, started, 0, 0));
     }
     let partial = partial_dir.join(format!("{key}.part"));
     let result = match &source {
-        Source::Local { path } => {
-            fetch_local_cooperatively(ctx, options, path, &partial, &canonical)
-                .and_then(|digest| {
-                    finish(
-                        ctx,
-                        &store,
-                        &canonical,
-                        &partial,
-                        &digest,
-                        None,
-                        expected.as_ref(),
-                    )
-                })
-                .inspect_err(|_| {
-                    let _ = std::fs::remove_file(&partial);
-                })
-                .map(|record| Fetched {
-                    bytes_downloaded: record.size,
-                    bytes_resumed: 0,
-                    record,
-                })
-        }
+        Source::Local { path } => copy_local(
+            ctx,
+            options,
+            path,
+            &partial,
+            &canonical,
+            &store,
+            expected.as_ref(),
+        ),
         Source::S3 { .. } | Source::Http { .. } => fetch_remote(
             ctx,
             &Download {
@@ -212,6 +189,45 @@ pub fn predict(ctx: &mut Context, options: &FetchOptions) -> Result<PlannedFetch
         path: found.map(|r| r.path),
         source: canonical,
     })
+}
+
+/// The per-source download lock: a second fetch of the same source waits
+/// for the first (saying for whom), then finds it in the store.
+fn download_lock(ctx: &Context, path: &Path, canonical: &str) -> Result<LockGuard> {
+    lock::acquire(
+        path,
+        "the download lock",
+        &Holder::this_process(&format!("pm image fetch {canonical}")),
+        Duration::MAX,
+        |holder| {
+            ctx.notice(&format!(
+                "waiting for {holder}, which is fetching {canonical}"
+            ))
+        },
+    )
+}
+
+/// A local source: copied (and hashed) into the partial file, then
+/// verified and recorded like a download; nothing is left on failure.
+fn copy_local(
+    ctx: &mut Context,
+    options: &FetchOptions,
+    path: &Path,
+    partial: &Path,
+    canonical: &str,
+    store: &ImageStore,
+    expected: Option<&Digest>,
+) -> Result<Fetched> {
+    fetch_local_cooperatively(ctx, options, path, partial, canonical)
+        .and_then(|digest| finish(ctx, store, canonical, partial, &digest, None, expected))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(partial);
+        })
+        .map(|record| Fetched {
+            bytes_downloaded: record.size,
+            bytes_resumed: 0,
+            record,
+        })
 }
 
 /// A finished fetch before it is reported.
@@ -431,23 +447,7 @@ fn fetch_remote(ctx: &mut Context, job: &Download<'_>) -> Result<Fetched> {
     // One restart from zero is allowed when the object changes under us.
     let mut restarted = false;
     loop {
-        let info = {
-            let _scope = crate::signals::cooperative();
-            runtime.block_on(async {
-                tokio::select! {
-                    info = head_with_retries(&remote, options, canonical) => info,
-                    signal = crate::signals::cancelled() => Err(interrupted(signal, canonical, None)),
-                }
-            })?
-        };
-        if info.size > options.max_size {
-            return Err(PmError::ImageTooLarge {
-                source_url: canonical.to_string(),
-                size: info.size,
-                max: options.max_size,
-            }
-            .into());
-        }
+        let info = head_within_limits(&runtime, &remote, options, canonical)?;
         let claim = claim_download(ctx, job, &info)?;
         let bytes_resumed = claim.resumed_bytes();
         let resumed_parts: Vec<u64> = (0..claim.done.len() as u64)
@@ -469,30 +469,12 @@ fn fetch_remote(ctx: &mut Context, job: &Download<'_>) -> Result<Fetched> {
             (parts, total_parts, bytes)
         };
         match outcome {
-            Ok(Downloaded {
-                sha256,
-                bytes_received,
-            }) => {
+            Ok(downloaded) => {
                 ledger_result?;
-                let digest = Digest::from_bytes(&sha256);
-                let store_sum = info.sha256.as_deref().map(|s| (s, STORE_CHECKSUM));
-                let record = verify(canonical, &digest, job.expected, store_sum).and_then(|()| {
-                    finish(
-                        ctx,
-                        job.store,
-                        canonical,
-                        job.partial,
-                        &digest,
-                        info.etag.as_deref(),
-                        None,
-                    )
-                });
-                if record.is_err() {
-                    discard_download(ctx, canonical, job.partial)?;
-                }
+                let record = verified_record(ctx, job, &info, &downloaded)?;
                 return Ok(Fetched {
-                    record: record?,
-                    bytes_downloaded: bytes_received,
+                    record,
+                    bytes_downloaded: downloaded.bytes_received,
                     bytes_resumed,
                 });
             }
@@ -519,6 +501,62 @@ fn fetch_remote(ctx: &mut Context, job: &Download<'_>) -> Result<Fetched> {
             Err(EngineError::Local(e)) => return Err(e),
         }
     }
+}
+
+/// HEAD (with its retries, stopped by a signal), and the size limit
+/// applied before any GET.
+fn head_within_limits(
+    runtime: &tokio::runtime::Runtime,
+    remote: &Remote,
+    options: &FetchOptions,
+    canonical: &str,
+) -> Result<ObjectInfo> {
+    let info = {
+        let _scope = crate::signals::cooperative();
+        runtime.block_on(async {
+            tokio::select! {
+                info = head_with_retries(remote, options, canonical) => info,
+                signal = crate::signals::cancelled() => Err(interrupted(signal, canonical, None)),
+            }
+        })?
+    };
+    if info.size > options.max_size {
+        return Err(PmError::ImageTooLarge {
+            source_url: canonical.to_string(),
+            size: info.size,
+            max: options.max_size,
+        }
+        .into());
+    }
+    Ok(info)
+}
+
+/// A finished download checked against `--sha256` and the store's checksum,
+/// moved into the store and recorded; a mismatch discards it.
+fn verified_record(
+    ctx: &mut Context,
+    job: &Download<'_>,
+    info: &ObjectInfo,
+    downloaded: &Downloaded,
+) -> Result<ImageRecord> {
+    let canonical = job.canonical;
+    let digest = Digest::from_bytes(&downloaded.sha256);
+    let store_sum = info.sha256.as_deref().map(|s| (s, STORE_CHECKSUM));
+    let record = verify(canonical, &digest, job.expected, store_sum).and_then(|()| {
+        finish(
+            ctx,
+            job.store,
+            canonical,
+            job.partial,
+            &digest,
+            info.etag.as_deref(),
+            None,
+        )
+    });
+    if record.is_err() {
+        discard_download(ctx, canonical, job.partial)?;
+    }
+    record
 }
 
 /// What the part engine and the bookkeeping beside it ended with (the
