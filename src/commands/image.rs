@@ -255,15 +255,7 @@ fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
     let pool_lock = ctx.pool_lock()?;
     let lock = ctx.lock()?;
     let state = ctx.state()?;
-    let record = store.resolve(state, reference, &cwd)?;
-    let users = store.users_of(state, &record.digest)?;
-    if !users.is_empty() && !force {
-        return Err(PmError::ImageInUse {
-            image: record.id,
-            users,
-        }
-        .into());
-    }
+    let record = removable(&store, state, reference, &cwd, force)?;
     store.remove(state, &lock, &record.digest)?;
     // pool/activate: its base volumes go too, unless an activation (kept
     // by --force) still stands on them.
@@ -283,15 +275,14 @@ fn remove(ctx: &mut Context, reference: &str, force: bool) -> Result<Removed> {
     })
 }
 
-/// What `remove` would do, touching nothing (`--dry-run`).
-fn predict_remove(
-    ctx: &mut Context,
+/// The image `reference` names, unless something uses it (and not `force`).
+fn removable(
     store: &ImageStore,
+    db: &crate::state::Reader,
     reference: &str,
     cwd: &std::path::Path,
     force: bool,
-) -> Result<Removed> {
-    let db = ctx.read_state()?;
+) -> Result<ImageRecord> {
     let record = store.resolve(db, reference, cwd)?;
     let users = store.users_of(db, &record.digest)?;
     if !users.is_empty() && !force {
@@ -301,6 +292,19 @@ fn predict_remove(
         }
         .into());
     }
+    Ok(record)
+}
+
+/// What `remove` would do, touching nothing (`--dry-run`).
+fn predict_remove(
+    ctx: &mut Context,
+    store: &ImageStore,
+    reference: &str,
+    cwd: &std::path::Path,
+    force: bool,
+) -> Result<Removed> {
+    let db = ctx.read_state()?;
+    let record = removable(store, db, reference, cwd, force)?;
     let base_volumes = crate::pool::unused_bases(db, Some(&record.digest))?;
     Ok(Removed {
         changed: true,

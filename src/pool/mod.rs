@@ -225,19 +225,7 @@ pub fn activate(
 ) -> Result<Activated> {
     let reconciled = reconcile::reconcile(state, pool_lock, settings)?;
     let backend = request.choice.backend;
-    if let Some(name) = request.name
-        && let Some(existing) = state.activations()?.into_iter().find(|a| a.name == name)
-    {
-        if &existing.image != request.digest {
-            return Err(PmError::usage(
-                format!(
-                    "the name {name:?} is already used by an activation of {}",
-                    existing.image
-                ),
-                Some("choose another --name, or deactivate that one first".to_string()),
-            )
-            .into());
-        }
+    if let Some(existing) = existing_activation(state, &request)? {
         return Ok(Activated {
             activation: with_device(ActivationRecord::from(existing)),
             backend_chosen_automatically: request.choice.automatic,
@@ -271,6 +259,31 @@ pub fn activate(
     })
 }
 
+/// The activation of this image already under the requested name (an
+/// activation of another image under it is a usage error).
+fn existing_activation(
+    db: &Reader,
+    request: &ActivateRequest<'_>,
+) -> Result<Option<ActivationRow>> {
+    let Some(name) = request.name else {
+        return Ok(None);
+    };
+    let Some(existing) = db.activations()?.into_iter().find(|a| a.name == name) else {
+        return Ok(None);
+    };
+    if &existing.image != request.digest {
+        return Err(PmError::usage(
+            format!(
+                "the name {name:?} is already used by an activation of {}",
+                existing.image
+            ),
+            Some("choose another --name, or deactivate that one first".to_string()),
+        )
+        .into());
+    }
+    Ok(Some(existing))
+}
+
 /// What `pm image activate --dry-run` reports: the activation a real run
 /// would make or find, with what cannot be known before it runs (the new
 /// id, path, snapshot) left empty.
@@ -300,22 +313,7 @@ pub fn predict_activate(
     request: ActivateRequest<'_>,
 ) -> Result<PlannedActivation> {
     let backend = request.choice.backend;
-    let existing = match request.name {
-        Some(name) => db.activations()?.into_iter().find(|a| a.name == name),
-        None => None,
-    };
-    if let Some(existing) = &existing
-        && &existing.image != request.digest
-    {
-        return Err(PmError::usage(
-            format!(
-                "the name {:?} is already used by an activation of {}",
-                existing.name, existing.image
-            ),
-            Some("choose another --name, or deactivate that one first".to_string()),
-        )
-        .into());
-    }
+    let existing = existing_activation(db, &request)?;
     if backend == BackendKind::Thin && db.pool(&settings.name)?.is_none() {
         return Err(PmError::NoPool.into());
     }
