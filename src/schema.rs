@@ -10,9 +10,10 @@
 //! (`additionalProperties: false`) so that a field added without the schema
 //! knowing, or renamed, fails the suite rather than a consumer.
 //!
-//! The version rule (README, "JSON schemas"): adding an optional field or an
-//! error code keeps [`SCHEMA_VERSION`]; removing, renaming or retyping a
-//! field, making it optional, or changing what it means bumps it.
+//! The version rule (README, "JSON schemas") is about readers: a new field,
+//! error code or command keeps [`SCHEMA_VERSION`]; removing, renaming or
+//! retyping a field, making it optional or nullable, a new value of an
+//! enumeration, or a change of meaning bumps it (and the `/vN/` of `$id`).
 
 use crate::error::details::{CodeSpec, SchemaFn};
 use schemars::generate::SchemaSettings;

@@ -15,8 +15,9 @@ prints with --json: its result (for a mutating command also what --dry-run
 prints, with \"dry_run\": true) and the error document, with the fields each
 error code adds. Without an argument: every command's schema, the error
 document's, and the error codes, with \"schema_version\". Additive changes
-(a new optional field, a new error code) keep the version; removing,
-renaming or retyping a field, or changing its meaning, bumps it.")]
+(a new field, a new error code, a new command) keep the version; removing,
+renaming or retyping a field, a new value of an enumeration, or a change of
+meaning bumps it (README, \"JSON schemas\").")]
 pub struct SchemaArgs {
     /// A command (`image fetch`, `inspect`, `report fleet`), or a noun for all of its verbs; none: every command
     #[arg(value_name = "COMMAND", num_args = 0..=2)]
