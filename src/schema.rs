@@ -339,13 +339,19 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 }
 
 /// Every object schema with `properties` and nothing said about others
-/// gets `additionalProperties: false`: a field pm starts printing must be
+/// gets `additionalProperties: false` (and its description loses rustdoc's
+/// link brackets): a field pm starts printing must be
 /// added to the type, and so to the schema, first. Maps (`BTreeMap`) say
 /// `additionalProperties` themselves and stay open; a schema that combines
 /// others (`allOf`, ...) is left alone, since its parts' fields would not
 /// count as "its own".
 fn close_objects(schema: &mut Value) {
     let Value::Object(map) = schema else { return };
+    // Descriptions are the types' doc comments: rustdoc's links
+    // ([`display_path`]) mean nothing to a reader of the schema.
+    if let Some(Value::String(about)) = map.get_mut("description") {
+        *about = about.replace("[`", "`").replace("`]", "`");
+    }
     let combines = ["allOf", "anyOf", "oneOf", "$ref"]
         .iter()
         .any(|k| map.contains_key(*k));

@@ -176,7 +176,7 @@ pub struct Report {
     pub counts: Counts,
     pub limits: Limits,
     pub policy: Policy,
-    /// The first [`crate::image::violation::MAX_KEPT`] violations.
+    /// The first violations found, at most 1000 (`MAX_KEPT`).
     pub violations: Vec<Violation>,
     /// Every violation found, by rule (kept in the list or not).
     #[serde(default)]
