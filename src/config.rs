@@ -9,6 +9,7 @@
 
 use crate::error::PmError;
 use anyhow::{Context as _, Result};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -420,7 +421,7 @@ keys! {
 }
 
 /// A resolved value.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Value {
     Bool(bool),
@@ -441,7 +442,7 @@ impl fmt::Display for Value {
 }
 
 /// Where a value came from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Source {
     Flag,
@@ -544,7 +545,7 @@ pub struct FlagValues {
 }
 
 /// One effective setting.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Setting {
     pub key: &'static str,
     pub value: Value,

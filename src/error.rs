@@ -6,6 +6,8 @@
 //! numbers chosen at a call site. The table in `ExitCode` is documented in the
 //! README and in `pm --help`; its numbers never change meaning.
 
+pub mod details;
+
 use crate::image::violation::Violations;
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
@@ -796,129 +798,10 @@ impl PmError {
         }
     }
 
-    /// Command-specific fields added beside `code`, `message` and `hint`.
+    /// Command-specific fields added beside `code`, `message` and `hint`
+    /// (their types, for `pm schema`, are in [`details`]).
     pub fn details(&self) -> Map<String, Value> {
-        let value = match self {
-            PmError::ConfigInvalid { path, line, .. } => json!({"file": path, "line": line}),
-            PmError::LockBusy {
-                path,
-                holder,
-                waited,
-                ..
-            } => json!({
-                "lock": path,
-                "holder": holder,
-                "waited_secs": waited.as_secs_f64(),
-            }),
-            PmError::UpstreamFailed {
-                code,
-                message,
-                hint,
-            } => json!({
-                "upstream_code": code,
-                "upstream_message": message,
-                "upstream_hint": hint,
-            }),
-            PmError::VaultItemNotFound { item, similar } => {
-                json!({"item": item, "similar": similar})
-            }
-            PmError::VaultItemAmbiguous { item, ids } => json!({"item": item, "ids": ids}),
-            PmError::VaultFieldMissing {
-                item,
-                field,
-                available,
-            } => json!({"item": item, "field": field, "available": available}),
-            PmError::ImageRejected { violations } => violations.details(),
-            PmError::Unreadable { path, .. } => json!({"path": path}),
-            PmError::UnpackRefused { violations } => violations.details(),
-            PmError::ImageTooLarge { size, max, .. } => json!({"size": size, "max_size": max}),
-            PmError::FetchTransient {
-                attempts,
-                kept_bytes,
-                ..
-            } => json!({"attempts": attempts, "kept_bytes": kept_bytes}),
-            PmError::Interrupted {
-                signal,
-                kept,
-                kept_bytes,
-                resume,
-                ..
-            } => json!({
-                "signal": signal_name(*signal),
-                "kept": kept,
-                "kept_bytes": kept_bytes.unwrap_or(0),
-                "resume": resume,
-            }),
-            PmError::ImageInUse { users, .. } => json!({"users": users}),
-            PmError::ToolMissing {
-                tool,
-                program,
-                config_key,
-            } => json!({"tool": tool, "program": program, "config_key": config_key}),
-            PmError::ToolTimeout {
-                tool,
-                command,
-                secs,
-            } => json!({"tool": tool, "command": command, "timeout_secs": secs}),
-            PmError::DigestMismatch {
-                expected,
-                actual,
-                from,
-                ..
-            } => json!({"expected": expected, "actual": actual, "checked_against": from}),
-            PmError::NetAuthFailed {
-                item,
-                field,
-                attempts,
-                server,
-            } => {
-                json!({"item": item, "field": field, "attempts": attempts, "server_message": server})
-            }
-            PmError::NetNeedsMachineAuth { admin_url } => json!({"admin_url": admin_url}),
-            PmError::NetNotRunning { backend_state, .. } => {
-                json!({"backend_state": backend_state})
-            }
-            PmError::NetBackendError { attempts, server } => {
-                json!({"attempts": attempts, "server_message": server})
-            }
-            PmError::NetTimeout {
-                secs,
-                backend_state,
-                health,
-            } => json!({"timeout_secs": secs, "backend_state": backend_state, "health": health}),
-            PmError::NetDaemonFailed { log, .. } => json!({"log": log}),
-            PmError::NetSocketBusy { socket, log } => json!({"socket": socket, "log": log}),
-            PmError::NetSettingsConflict { flags } => json!({"flags": flags}),
-            PmError::PlayFailed {
-                playbook,
-                rc,
-                recap,
-                ..
-            } => json!({"playbook": playbook, "ansible_rc": rc, "recap": recap}),
-            PmError::ProviderPrerequisites { failures } => json!({"failures": failures}),
-            PmError::RayAddressInvalid { address, .. }
-            | PmError::RayHeadUnreachable { address, .. }
-            | PmError::RayAuthFailed { address, .. }
-            | PmError::RayJoinFailed { address, .. } => json!({"address": address}),
-            PmError::RayVersionMismatch {
-                address,
-                head_ray,
-                head_python,
-                local_ray,
-                local_python,
-            } => json!({
-                "address": address,
-                "head": {"ray": head_ray, "python": head_python},
-                "local": {"ray": local_ray, "python": local_python},
-            }),
-            PmError::RayNodeNotAlive { node_id, .. } => json!({"node_id": node_id}),
-            PmError::PythonEnvFailed { venv, .. } => json!({"venv": venv}),
-            _ => json!({}),
-        };
-        match value {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        }
+        details::of(self).fields
     }
 }
 
@@ -1057,6 +940,22 @@ pub struct Classified {
     pub details: Map<String, Value>,
 }
 
+impl Classified {
+    /// The error document of the JSON contract:
+    /// `{"error": {"code", "message", "hint", "retryable", ...details}}`.
+    /// Every path that prints an error builds it here (`pm schema` says what
+    /// it holds).
+    pub fn document(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("code".to_string(), json!(self.code));
+        body.insert("message".to_string(), json!(self.message));
+        body.insert("hint".to_string(), json!(self.hint));
+        body.insert("retryable".to_string(), json!(self.retryable));
+        body.extend(self.details.clone());
+        json!({ "error": body })
+    }
+}
+
 /// Finds the typed `PmError` inside an `anyhow` chain; anything else is an
 /// internal failure. The message keeps the context chain (`a: b: c`).
 pub fn classify(err: &anyhow::Error) -> Classified {
@@ -1071,7 +970,7 @@ pub fn classify(err: &anyhow::Error) -> Classified {
             details: pm.details(),
         },
         None => Classified {
-            code: "internal",
+            code: details::INTERNAL,
             exit: ExitCode::Failure,
             retryable: false,
             message,

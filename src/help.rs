@@ -238,6 +238,27 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "pm schema",
+        &[
+            (
+                "What `pm image fetch --json` prints, as a JSON Schema",
+                "pm schema image fetch",
+            ),
+            (
+                "Every command path the contract covers",
+                "pm schema --json | jq -r '.commands | keys[]'",
+            ),
+            (
+                "The contract's version, to pin in a consumer",
+                "pm schema --json | jq .schema_version",
+            ),
+            (
+                "Check a document with any JSON Schema validator",
+                "pm schema state prune --json > prune.schema.json && pm state prune --older-than 90d --json > out.json && check-jsonschema --schemafile prune.schema.json out.json",
+            ),
+        ],
+    ),
+    (
         "pm vault",
         &[(
             "Unlock once per boot, then read a secret",

@@ -23,6 +23,7 @@ pub mod play;
 pub mod pool;
 pub mod progress;
 pub mod provider;
+pub mod schema;
 pub mod secret;
 pub mod signals;
 pub mod state;

@@ -7,7 +7,7 @@
 //! `{"error": {"code", "message", "hint", ...}}` on failure. Human messages,
 //! logs and progress go to stderr only.
 
-use crate::error::{ExitCode, classify};
+use crate::error::{ExitCode, PmError, classify};
 use anyhow::Result;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -81,23 +81,13 @@ pub fn print_outcome(outcome: &Outcome, json_mode: bool) {
 /// and with `--json` also as the one document on stdout.
 pub fn print_error(err: &anyhow::Error, json_mode: bool) -> ExitCode {
     wait_unless_first_to_print();
-    let c = classify(err);
-    let message = crate::secret::redact(&c.message).into_owned();
-    let hint = c.hint.map(|h| crate::secret::redact(&h).into_owned());
+    let mut c = classify(err);
+    c.message = crate::secret::redact(&c.message).into_owned();
+    c.hint = c.hint.map(|h| crate::secret::redact(&h).into_owned());
     if json_mode {
-        let mut body = json!({
-            "code": c.code,
-            "message": message,
-            "hint": hint,
-            "retryable": c.retryable,
-        });
-        if let Value::Object(map) = &mut body {
-            map.extend(c.details);
-        }
-        let doc = json!({ "error": body });
-        let _ = writeln!(std::io::stdout().lock(), "{doc}");
+        let _ = writeln!(std::io::stdout().lock(), "{}", c.document());
     }
-    print_error_text(&message, hint.as_deref());
+    print_error_text(&c.message, c.hint.as_deref());
     c.exit
 }
 
@@ -128,16 +118,14 @@ pub fn print_usage_error(err: &clap::Error, json_mode: bool) -> ExitCode {
         return ExitCode::Usage;
     }
     let usage = UsageError::parse(&err.render().to_string());
-    let doc = json!({"error": {
-        "code": "usage",
-        "message": usage.message,
-        "hint": usage.hint,
-        "usage": usage.usage,
-        "retryable": false,
-    }});
-    let _ = writeln!(std::io::stdout().lock(), "{doc}");
-    print_error_text(&usage.message, Some(&usage.hint));
-    ExitCode::Usage
+    let usage_error = PmError::usage(usage.message, Some(usage.hint));
+    let mut c = classify(&usage_error.into());
+    // Only clap's errors carry its usage line (null when it showed none).
+    c.details
+        .insert("usage".to_string(), Value::from(usage.usage));
+    let _ = writeln!(std::io::stdout().lock(), "{}", c.document());
+    print_error_text(&c.message, c.hint.as_deref());
+    c.exit
 }
 
 /// The parts of clap's rendered usage error.

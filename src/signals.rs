@@ -176,11 +176,7 @@ fn watch(read_fd: libc::c_int) {
 fn print_directly(err: &anyhow::Error, json: bool) {
     let c = classify(err);
     if json {
-        let mut body = serde_json::json!({"code": c.code, "message": c.message, "hint": c.hint});
-        if let serde_json::Value::Object(map) = &mut body {
-            map.extend(c.details);
-        }
-        write_fd(1, &format!("{}\n", serde_json::json!({ "error": body })));
+        write_fd(1, &format!("{}\n", c.document()));
     }
     let mut text = format!("pm: error: {}\n", c.message);
     if let Some(hint) = c.hint {

@@ -1,9 +1,11 @@
 //! `pm completions <SHELL>`: the dynamic completion script for a shell.
 
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::Args;
 use clap_complete::Shell;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -13,7 +15,7 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Script {
     shell: String,
     script: String,
@@ -23,6 +25,11 @@ impl Render for Script {
     fn human(&self) -> String {
         self.script.clone()
     }
+}
+
+/// What it prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![Output::read_only::<Script>("completions")]
 }
 
 pub fn run(args: CompletionsArgs) -> Result<Outcome> {

@@ -1,11 +1,14 @@
 //! `pm config show`: every effective value and where it came from.
 
-use crate::config::{self, Config, Kind, Setting, Value};
+use crate::config::{self, Config, Kind, Setting, Source, Value};
 use crate::context::Context;
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use schemars::JsonSchema;
 use serde::Serialize;
+use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -49,16 +52,30 @@ fn section_of(key: &str) -> &str {
     key.split_once('.').map_or("", |(section, _)| section)
 }
 
+/// What `config show --json` prints: the config file, where its name came
+/// from, and every setting grouped by section.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "ConfigShow")]
+struct Shown<'a> {
+    file: &'a Option<PathBuf>,
+    file_source: &'a Source,
+    settings: Vec<&'a Setting>,
+}
+
 impl Serialize for ConfigShow<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let config = self.0;
-        let mut doc = serializer.serialize_struct("ConfigShow", 3)?;
-        doc.serialize_field("file", &config.file)?;
-        doc.serialize_field("file_source", &config.file_source)?;
-        doc.serialize_field("settings", &self.grouped())?;
-        doc.end()
+        Shown {
+            file: &self.0.file,
+            file_source: &self.0.file_source,
+            settings: self.grouped(),
+        }
+        .serialize(serializer)
     }
+}
+
+/// What it prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![Output::read_only::<Shown>("config show")]
 }
 
 impl Render for ConfigShow<'_> {

@@ -8,9 +8,11 @@ use crate::inspect::checks::{CHECKS, required_tools};
 use crate::inspect::doctor::{self, Verdict};
 use crate::inspect::{tools, write};
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -61,6 +63,11 @@ fn check_ids(current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
         .filter(|(id, _)| id.starts_with(prefix))
         .map(|(id, about)| CompletionCandidate::new(id).help(Some(about.to_string().into())))
         .collect()
+}
+
+/// What it prints, for `pm schema`: the verdict, or the checks (`--list`).
+pub fn outputs() -> Vec<Output> {
+    vec![Output::read_only::<Doctor>("doctor").or::<CheckList>()]
 }
 
 pub fn run(args: DoctorArgs, ctx: &mut Context) -> Result<Outcome> {
@@ -117,7 +124,7 @@ fn write_textfile(dir: &std::path::Path, prom: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Doctor {
     #[serde(flatten)]
     verdict: Verdict,
@@ -139,12 +146,12 @@ impl Render for Doctor {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct CheckList {
     checks: Vec<ListedCheck>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ListedCheck {
     id: &'static str,
     about: &'static str,

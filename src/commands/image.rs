@@ -9,9 +9,11 @@ use crate::image::store::{ImageRecord, ImageStore};
 use crate::image::validate::{ValidationRecord, validation_for};
 use crate::output::{Outcome, Render};
 use crate::pool::{ActivationRecord, list_activations};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use clap_complete::engine::ArgValueCompleter;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -116,6 +118,23 @@ impl ImageVerb {
                 | ImageVerb::Deactivate(_)
         )
     }
+}
+
+/// What each verb prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    use crate::image::{fetch::FetchReport, fetch::PlannedFetch, gc::GcReport};
+    use crate::pool::{Activated, Deactivated, PlannedActivation};
+    vec![
+        Output::mutating::<FetchReport>("image fetch").planned::<PlannedFetch>(),
+        Output::mutating::<validate::Validated>("image validate"),
+        Output::mutating::<Activated>("image activate").planned::<PlannedActivation>(),
+        Output::mutating::<Deactivated>("image deactivate"),
+        Output::read_only::<Activations>("image activations"),
+        Output::read_only::<ImageList>("image list"),
+        Output::read_only::<ImageShow>("image show"),
+        Output::mutating::<Removed>("image rm"),
+        Output::mutating::<GcReport>("image gc"),
+    ]
 }
 
 pub fn run(args: ImageArgs, ctx: &mut Context) -> Result<Outcome> {
@@ -323,7 +342,7 @@ fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| e.to_string())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ImageList {
     images: Vec<ImageRecord>,
 }
@@ -345,7 +364,7 @@ impl Render for ImageList {
 }
 
 /// `pm image show`: the image, flattened, with its verdict and activations.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ImageShow {
     #[serde(flatten)]
     image: ImageRecord,
@@ -355,7 +374,8 @@ struct ImageShow {
 }
 
 /// The stored verdict, as `image show` prints it.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "StoredVerdict")]
 struct Verdict {
     verdict: crate::image::validate::Verdict,
     /// Whether `pm image activate` accepts it (safe, by the current rules).
@@ -428,7 +448,7 @@ fn activation_line(a: &ActivationRecord) -> String {
 }
 
 /// `pm image activations`.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Activations {
     activations: Vec<ActivationRecord>,
 }
@@ -459,7 +479,7 @@ impl Render for Activations {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Removed {
     changed: bool,
     id: String,
@@ -490,6 +510,7 @@ pub mod validate {
     use anyhow::Result;
     use clap::Args;
     use clap_complete::engine::ArgValueCompleter;
+    use schemars::JsonSchema;
     use serde::Serialize;
     use std::path::{Path, PathBuf};
 
@@ -681,8 +702,8 @@ violation is listed, in JSON under error.violations.")]
     }
 
     /// The result of a successful validation.
-    #[derive(Serialize)]
-    struct Validated {
+    #[derive(Serialize, JsonSchema)]
+    pub(super) struct Validated {
         changed: bool,
         /// Whether the verdict is in the state (stored images only).
         recorded: bool,

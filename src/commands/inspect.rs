@@ -3,9 +3,11 @@
 use crate::context::Context;
 use crate::inspect::{Facts, Inspection, Probes, report};
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use crate::state::ReadState;
 use anyhow::Result;
 use clap::Args;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 #[derive(Debug, Args)]
@@ -21,13 +23,18 @@ pub fn with_facts<T>(ctx: &Context, f: impl FnOnce(&Facts) -> Result<T>) -> Resu
     f(&facts)
 }
 
+/// What it prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![Output::read_only::<Inspected>("inspect")]
+}
+
 pub fn run(_args: InspectArgs, ctx: &mut Context) -> Result<Outcome> {
     with_facts(ctx, |facts| {
         Outcome::of(&Inspected(Inspection::collect(facts)))
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 #[serde(transparent)]
 struct Inspected<'f>(Inspection<'f>);
 

@@ -6,8 +6,10 @@ use crate::context::Context;
 use crate::error::PmError;
 use crate::inspect::bundle::{self, Collected, Options};
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use schemars::JsonSchema;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
@@ -40,6 +42,11 @@ impl LogsVerb {
     }
 }
 
+/// What each verb prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![Output::read_only::<Bundled>("logs collect")]
+}
+
 pub fn run(args: LogsArgs, ctx: &mut Context) -> Result<Outcome> {
     let LogsVerb::Collect {
         output,
@@ -60,7 +67,7 @@ pub fn run(args: LogsArgs, ctx: &mut Context) -> Result<Outcome> {
     })?))
 }
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, JsonSchema)]
 #[serde(transparent)]
 struct Bundled(Collected);
 

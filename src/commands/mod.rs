@@ -18,6 +18,8 @@ pub mod doctor;
 pub mod inspect;
 pub mod logs;
 pub mod report;
+// the JSON contract (issue 16)
+pub mod schema;
 
 use crate::context::Context;
 use crate::output::Outcome;
@@ -53,6 +55,8 @@ pub enum Command {
     Play(play::PlayArgs),
     /// Register this host as a compute provider and onboard it into a Ray cluster
     Provider(provider::ProviderArgs),
+    /// The JSON Schema of each command's JSON output: the versioned contract
+    Schema(schema::SchemaArgs),
 }
 
 /// Runs a parsed command.
@@ -71,6 +75,7 @@ pub fn run(command: Command, ctx: &mut Context) -> Result<Outcome> {
         Command::Net(args) => net::run(args, ctx),
         Command::Play(args) => play::run(args, ctx),
         Command::Provider(args) => provider::run(args, ctx),
+        Command::Schema(args) => schema::run(args),
     }
 }
 
@@ -90,6 +95,7 @@ pub fn name(command: &Command) -> String {
         Command::Net(args) => format!("net {}", args.verb.name()),
         Command::Play(_) => "play".to_string(),
         Command::Provider(args) => format!("provider {}", args.verb.name()),
+        Command::Schema(_) => "schema".to_string(),
     }
 }
 
@@ -99,7 +105,7 @@ pub fn is_mutating(command: &Command) -> bool {
         Command::Image(args) => args.verb.is_mutating(),
         Command::State(args) => args.verb.is_mutating(),
         Command::Pool(args) => args.verb.is_mutating(),
-        Command::Config(_) | Command::Completions(_) => false,
+        Command::Config(_) | Command::Completions(_) | Command::Schema(_) => false,
         Command::Vault(args) => args.verb.is_mutating(),
         // They change no state: `logs collect`, `report -o` and `doctor
         // --textfile-dir` write only the output file they are given.
@@ -109,4 +115,28 @@ pub fn is_mutating(command: &Command) -> bool {
         Command::Play(_) => true,
         Command::Provider(args) => args.verb.is_mutating(),
     }
+}
+
+/// What every command prints with `--json`, for `pm schema`: one entry per
+/// command path of the CLI (a test holds the two together).
+pub fn outputs() -> Vec<crate::schema::Output> {
+    [
+        image::outputs(),
+        pool::outputs(),
+        state::outputs(),
+        config::outputs(),
+        completions::outputs(),
+        vault::outputs(),
+        inspect::outputs(),
+        doctor::outputs(),
+        report::outputs(),
+        logs::outputs(),
+        net::outputs(),
+        play::outputs(),
+        provider::outputs(),
+        schema::outputs(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }

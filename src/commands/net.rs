@@ -3,6 +3,7 @@
 use crate::context::Context;
 use crate::net::{self, NetDown, NetLeft, NetStatus, NetUp, NetWaited, SocketState, UpOptions};
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::io::IsTerminal;
@@ -53,6 +54,18 @@ impl NetVerb {
     pub fn is_mutating(&self) -> bool {
         matches!(self, NetVerb::Up(_) | NetVerb::Down(_) | NetVerb::Leave(_))
     }
+}
+
+/// What each verb prints, for `pm schema` (the dry runs print the same
+/// types, which say `dry_run` themselves).
+pub fn outputs() -> Vec<Output> {
+    vec![
+        Output::mutating::<NetUp>("net up"),
+        Output::read_only::<NetStatus>("net status"),
+        Output::read_only::<NetWaited>("net wait"),
+        Output::mutating::<NetDown>("net down"),
+        Output::mutating::<NetLeft>("net leave"),
+    ]
 }
 
 pub fn run(args: NetArgs, ctx: &mut Context) -> Result<Outcome> {

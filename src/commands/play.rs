@@ -3,6 +3,7 @@
 use crate::context::Context;
 use crate::output::{Outcome, Render};
 use crate::play::{self, PlayOptions, Played};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -19,6 +20,11 @@ pub struct PlayArgs {
     /// Arguments for ansible-playbook, after `--` (e.g. -- -i hosts -e x=1)
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
+}
+
+/// What it prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![Output::mutating::<Played>("play")]
 }
 
 pub fn run(args: PlayArgs, ctx: &mut Context) -> Result<Outcome> {

@@ -7,6 +7,7 @@ use crate::error::PmError;
 use crate::output::{Outcome, Render};
 use crate::pool::PoolSettings;
 use crate::pool::admin::{self, PoolCreated, PoolDestroyed, PoolDevices, PoolStatus};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
@@ -80,6 +81,15 @@ pub struct DestroyArgs {
 
 fn parse_size(text: &str) -> std::result::Result<u64, String> {
     parse_bytes(text).ok_or_else(|| "expected a size such as 64MiB or 4GiB".to_string())
+}
+
+/// What each verb prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![
+        Output::mutating::<PoolCreated>("pool create"),
+        Output::read_only::<PoolStatus>("pool status"),
+        Output::mutating::<PoolDestroyed>("pool destroy"),
+    ]
 }
 
 pub fn run(args: PoolArgs, ctx: &mut Context) -> Result<Outcome> {

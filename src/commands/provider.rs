@@ -7,6 +7,7 @@ use crate::provider::{
     self, ALL_STEPS, LeaveOptions, Left, OnboardOptions, Onboarded, RegisterOptions, Registered,
     Settings, StatusView,
 };
+use crate::schema::Output;
 use crate::steps::{Outcome as StepOutcome, Selection};
 use anyhow::Result;
 use clap::{Args, Subcommand};
@@ -88,6 +89,17 @@ pub struct LeaveArgs {
     /// Report what would be stopped, stop nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// What each verb prints, for `pm schema` (the dry runs print the same
+/// types, which say `dry_run` themselves).
+pub fn outputs() -> Vec<Output> {
+    vec![
+        Output::mutating::<Registered>("provider register"),
+        Output::mutating::<Onboarded>("provider onboard"),
+        Output::read_only::<StatusView>("provider status"),
+        Output::mutating::<Left>("provider leave"),
+    ]
 }
 
 pub fn run(args: ProviderArgs, ctx: &mut Context) -> Result<Outcome> {

@@ -3,11 +3,13 @@
 
 use super::inspect::with_facts;
 use crate::context::Context;
-use crate::inspect::report::{self, Format, fleet, html, layout, markdown};
+use crate::inspect::report::{self, Format, Report, fleet, fleet::Fleet, html, layout, markdown};
 use crate::inspect::write;
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -93,7 +95,10 @@ fn deliver(text: String, format: Format, output: Option<PathBuf>) -> Result<Outc
     }
     let doc = match format {
         Format::Json => serde_json::from_str(&text)?,
-        _ => serde_json::json!({"format": format.name(), "content": text}),
+        _ => serde_json::to_value(Wrapped {
+            format: format.name(),
+            content: &text,
+        })?,
     };
     Ok(Outcome {
         json: doc,
@@ -102,7 +107,27 @@ fn deliver(text: String, format: Format, output: Option<PathBuf>) -> Result<Outc
     })
 }
 
-#[derive(Serialize)]
+/// A Markdown or HTML report with `--json`: the text in a document.
+#[derive(Serialize, JsonSchema)]
+struct Wrapped<'t> {
+    format: &'static str,
+    content: &'t str,
+}
+
+/// What each form prints, for `pm schema`: the report (`--format json`),
+/// a wrapped text, or where `-o` wrote it.
+pub fn outputs() -> Vec<Output> {
+    vec![
+        Output::read_only::<Report>("report")
+            .or::<Wrapped>()
+            .or::<Written>(),
+        Output::read_only::<Fleet>("report fleet")
+            .or::<Wrapped>()
+            .or::<Written>(),
+    ]
+}
+
+#[derive(Serialize, JsonSchema)]
 struct Written {
     path: PathBuf,
     format: &'static str,

@@ -3,10 +3,12 @@
 use crate::context::Context;
 use crate::error::PmError;
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use crate::state::{HistoryEntry, HistoryFilter, StateSummary, format_ms, now_ms};
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use clap_complete::engine::ArgValueCompleter;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,6 +67,16 @@ impl StateVerb {
     pub fn is_mutating(&self) -> bool {
         matches!(self, StateVerb::Prune { .. })
     }
+}
+
+/// What each verb prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![
+        Output::read_only::<Show>("state show"),
+        Output::read_only::<History>("state history"),
+        Output::mutating::<Pruned>("state prune"),
+        Output::read_only::<BackedUp>("state backup"),
+    ]
 }
 
 pub fn run(args: StateArgs, ctx: &mut Context) -> Result<Outcome> {
@@ -196,7 +208,7 @@ fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 30days, 12h, 90d)"))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Show(StateSummary);
 
 impl Render for Show {
@@ -224,7 +236,7 @@ impl Render for Show {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct History {
     entries: Vec<HistoryEntry>,
 }
@@ -256,7 +268,7 @@ impl Render for History {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct Pruned {
     changed: bool,
     removed: usize,
@@ -274,7 +286,7 @@ impl Render for Pruned {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct BackedUp {
     changed: bool,
     source: PathBuf,

@@ -2,12 +2,14 @@
 
 use crate::context::Context;
 use crate::output::{Outcome, Render};
+use crate::schema::Output;
 use crate::vault::{
     AccountStatus, Field, Found, Locked, SessionState, Unlocked, Vault, VaultOptions, VaultStatus,
 };
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use serde::ser::{Serialize, SerializeStruct, Serializer};
+use schemars::JsonSchema;
+use serde::{Serialize, Serializer};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -161,15 +163,38 @@ impl Render for Locked {
 
 /// `get` is the one command whose output is a secret, on purpose: the raw
 /// value for `$(pm vault get ...)`, or `{"item","id","field","value"}`.
+/// What `vault get --json` prints: the one place a secret's value is
+/// exposed to stdout.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Found")]
+struct Printed<'a> {
+    /// The item's name.
+    item: &'a str,
+    id: &'a str,
+    field: String,
+    value: &'a str,
+}
+
 impl Serialize for Found {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("Found", 4)?;
-        s.serialize_field("item", &self.name)?;
-        s.serialize_field("id", &self.id)?;
-        s.serialize_field("field", &self.field.to_string())?;
-        s.serialize_field("value", self.value.expose())?;
-        s.end()
+        Printed {
+            item: &self.name,
+            id: &self.id,
+            field: self.field.to_string(),
+            value: self.value.expose(),
+        }
+        .serialize(serializer)
     }
+}
+
+/// What each verb prints, for `pm schema`.
+pub fn outputs() -> Vec<Output> {
+    vec![
+        Output::read_only::<VaultStatus>("vault status"),
+        Output::mutating::<Unlocked>("vault unlock"),
+        Output::mutating::<Locked>("vault lock"),
+        Output::read_only::<Printed>("vault get"),
+    ]
 }
 
 impl Render for Found {

@@ -27,6 +27,7 @@ use crate::output::Render;
 use crate::paths::create_private_dir;
 use crate::state::{Interrupted, NewDownload, Reader, State};
 use anyhow::{Context as _, Result};
+use schemars::JsonSchema;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 use std::fs::{File, OpenOptions};
@@ -55,7 +56,7 @@ pub struct FetchOptions {
 }
 
 /// What `pm image fetch` prints.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct FetchReport {
     pub id: String,
     pub digest: Digest,
@@ -155,7 +156,7 @@ pub fn fetch(ctx: &mut Context, options: &FetchOptions) -> Result<FetchReport> {
 /// What `pm image fetch --dry-run` reports: the stored image when the
 /// source is already fetched, else what a real run would fetch (its
 /// digest, size and path are known only after the download).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PlannedFetch {
     pub id: Option<String>,
     pub digest: Option<Digest>,

@@ -13,13 +13,14 @@ use crate::output::Render;
 use crate::paths::StatePaths;
 use crate::state::{Reader, StaleDownload, now_ms};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct GcReport {
     pub changed: bool,
     /// Interrupted downloads removed (their sources).

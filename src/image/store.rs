@@ -13,6 +13,7 @@ use crate::lock::Held;
 use crate::paths::StatePaths;
 use crate::state::{ImageRow, Reader, State, format_ms};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -23,7 +24,7 @@ pub struct ImageStore {
 }
 
 /// A complete, verified image in the store.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct ImageRecord {
     /// The first 12 hex digits of the digest.
     pub id: String,

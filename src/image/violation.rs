@@ -23,7 +23,7 @@ pub const SHOWN_NAME_BYTES: usize = 256;
 const MAX_DETAIL_CHARS: usize = 1024;
 
 /// One broken rule: which, where, and what exactly.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Violation {
     pub rule: String,
     /// The entry's path as written in the archive (`""` for the archive as
@@ -192,14 +192,13 @@ impl Violations {
         text
     }
 
-    /// The fields of the JSON error: `violations` (the kept list),
-    /// `violation_counts` (every rule's count) and `violations_omitted`.
-    pub fn details(&self) -> serde_json::Value {
-        serde_json::json!({
-            "violations": self.list,
-            "violation_counts": self.counts,
-            "violations_omitted": self.omitted(),
-        })
+    /// The fields of the JSON error (`image_rejected`, `unpack_refused`).
+    pub fn details(&self) -> ViolationDetails {
+        ViolationDetails {
+            violations: self.list.clone(),
+            violation_counts: self.counts.clone(),
+            violations_omitted: self.omitted(),
+        }
     }
 
     /// The hint of a refused unpack: what the operator can do depends on why.
@@ -210,6 +209,17 @@ impl Violations {
         "the stored archive changed since it was validated: remove it and fetch it again"
             .to_string()
     }
+}
+
+/// What an error about an archive adds beside its code and message.
+#[derive(Clone, Debug, Serialize, schemars::JsonSchema)]
+pub struct ViolationDetails {
+    /// The first violations found, in archive order, each in full.
+    pub violations: Vec<Violation>,
+    /// How many of each rule were found, listed or not.
+    pub violation_counts: BTreeMap<String, u64>,
+    /// How many were counted but not listed.
+    pub violations_omitted: u64,
 }
 
 /// The rule of an entry the unpacker cannot create as the user it runs as

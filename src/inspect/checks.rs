@@ -8,10 +8,11 @@
 
 use super::{Facts, Section, human_bytes};
 use crate::config::key;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// pass < warn < fail: the worst finding decides doctor's exit code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Pass,
@@ -32,7 +33,7 @@ impl Status {
 }
 
 /// What a check found.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Finding {
     pub id: &'static str,
     pub status: Status,

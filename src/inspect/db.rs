@@ -10,10 +10,11 @@ use crate::state::{
     BackendKind, HistoryEntry, HistoryFilter, Reader, TableCount, format_ms, now_ms,
 };
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StateFacts {
     pub path: PathBuf,
     /// False on a host where no mutating pm command has run yet.
@@ -31,14 +32,14 @@ pub struct StateFacts {
     pub locks: Vec<LockFacts>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct OpenIntent {
     pub id: i64,
     pub op: &'static str,
     pub backend: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct LockFacts {
     /// `state` or `pool`.
     pub what: &'static str,
@@ -49,7 +50,7 @@ pub struct LockFacts {
     pub holder: Option<HolderFacts>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HolderFacts {
     pub pid: u32,
     pub command: String,
@@ -136,7 +137,7 @@ fn flock_held(_meta: &std::fs::Metadata) -> Option<bool> {
     None
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ImagesFacts {
     pub count: usize,
     pub total_bytes: u64,
@@ -166,7 +167,7 @@ pub fn images(p: &Probes) -> Result<ImagesFacts> {
     Ok(facts)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ActivationsFacts {
     pub count: usize,
     pub thin: usize,
@@ -187,7 +188,7 @@ pub fn activations(p: &Probes) -> Result<ActivationsFacts> {
     })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct HistoryFacts {
     /// Mutating commands in the last 24 hours, and how many failed.
     pub last_24h: usize,

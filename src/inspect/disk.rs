@@ -3,13 +3,14 @@
 //! is measured at its nearest existing parent, where it would be created.
 
 use super::{Probes, Section};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct DiskFacts {
     /// `state`, `images` or `volumes`.
     pub what: &'static str,

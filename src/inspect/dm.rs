@@ -3,9 +3,10 @@
 //! devices, target versions and a table's status. Nothing here creates,
 //! loads, reloads or removes a device, and no call waits for udev.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct DmFacts {
     /// Whether pm could use the thin backend here (`problem` says why not).
     pub usable: bool,
@@ -22,7 +23,7 @@ pub struct DmFacts {
     pub problem: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Udev {
     /// `/run/udev/control` exists: the devicemapper crate then waits for
     /// udev on every change, forever if no udevd answers.
@@ -31,7 +32,7 @@ pub struct Udev {
 }
 
 /// The pool as the kernel has it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct KernelPool {
     pub active: bool,
     /// Devices named `<pool>-thin-<id>`.
@@ -40,7 +41,8 @@ pub struct KernelPool {
 }
 
 /// A thin pool's usage from its status line (dm-thin's documentation).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(rename = "KernelPoolUsage")]
 pub struct PoolUsage {
     pub data_percent: f64,
     pub metadata_percent: f64,

@@ -13,6 +13,7 @@ use super::Section;
 use super::checks::{CHECKS, Check, Finding, Status};
 use crate::error::{ExitCode, PmError};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::fmt::Write as _;
 
@@ -62,7 +63,8 @@ pub fn select(only: &[String], skip: &[String]) -> Result<Vec<&'static Check>> {
         .collect())
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
+#[schemars(rename = "FindingCounts")]
 pub struct Counts {
     pub pass: usize,
     pub warn: usize,
@@ -70,7 +72,8 @@ pub struct Counts {
 }
 
 /// The findings and what they add up to.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(rename = "DoctorVerdict")]
 pub struct Verdict {
     /// The worst finding (`pass` when no check ran).
     pub status: Status,

@@ -2,11 +2,12 @@
 //! Read from `uname(2)`, `/etc/os-release` and `/proc`; where a file does
 //! not exist (macOS, a minimal container) the fact is `null`, not an error.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::ffi::CStr;
 use std::path::Path;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct HostFacts {
     pub hostname: String,
     /// `linux`, `macos`.
@@ -23,7 +24,7 @@ pub struct HostFacts {
 }
 
 /// From `/etc/os-release` (os-release(5)).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Distro {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -31,7 +32,7 @@ pub struct Distro {
     pub pretty_name: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Kernel {
     /// `uname -r`.
     pub release: String,
@@ -39,14 +40,14 @@ pub struct Kernel {
     pub version: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Cpu {
     pub model: Option<String>,
     /// CPUs this process may run on.
     pub count: usize,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Memory {
     pub total_bytes: u64,
     /// What the kernel estimates can be had without swapping.

@@ -14,11 +14,12 @@ use super::tools::ToolFacts;
 use super::vault::VaultFacts;
 use super::{SCHEMA_VERSION, Section};
 use crate::state::{format_ms, now_ms};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// What `pm inspect` prints: every section, and every check's finding.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct Inspection<'f> {
     /// The version of this document's shape ([`SCHEMA_VERSION`]).
     pub schema: u32,

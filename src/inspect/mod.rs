@@ -47,6 +47,7 @@ pub use inspection::Inspection;
 
 use crate::config::Config;
 use crate::state::Reader;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// The version of the JSON shape of [`Inspection`], for `pm report fleet`
@@ -77,8 +78,9 @@ impl<'a> Probes<'a> {
 /// A group of facts, or why it could not be read. Serialised as the facts
 /// themselves, or `{"unavailable": "why"}`, so an Ansible fact reads
 /// `ansible_local.pm.pool.usage.data_percent` directly.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "Section_of_{T}")]
 pub enum Section<T> {
     Known(T),
     Unavailable { unavailable: String },

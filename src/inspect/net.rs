@@ -8,11 +8,12 @@ use super::Probes;
 use super::tools::{self, TAILSCALE_STATUS};
 use crate::config::{Config, key};
 use crate::tool::Tool;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 pub struct NetworkFacts {
     /// The tailscale CLI is installed (else nothing below is known).
     pub configured: bool,

@@ -7,9 +7,10 @@ use super::{Probes, Section};
 use crate::config::key;
 use crate::state::PoolRecord;
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct PoolFacts {
     /// `pool.name`: the prefix of every dm name pm makes.
     pub name: String,

@@ -5,13 +5,14 @@
 
 use super::Probes;
 use crate::config::Config;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::PathBuf;
 
 /// The step plan `pm provider onboard` records its sessions under.
 pub const ONBOARD_PLAN: &str = "provider onboard";
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, JsonSchema)]
 pub struct ProviderFacts {
     pub registered: bool,
     pub id: Option<String>,

@@ -9,6 +9,7 @@ use super::Probes;
 use super::write::ScratchDir;
 use crate::config::{Config, key};
 use crate::tool::{Call, Tool, ToolError, ToolSpec};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -194,7 +195,7 @@ pub fn def(name: &str) -> Option<&'static ToolDef> {
     TOOLS.iter().find(|t| t.name == name)
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct ToolFacts {
     pub name: &'static str,
     pub purpose: &'static str,

@@ -5,11 +5,12 @@
 use super::Probes;
 use crate::config::key;
 use crate::vault::session::SessionCache;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct VaultFacts {
     pub session_file: PathBuf,
     /// A session is cached (the vault was unlocked by pm and not locked since).

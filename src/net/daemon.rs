@@ -15,6 +15,7 @@ use crate::net::NetConfig;
 use crate::net::tailscale::{DaemonCause, DaemonMessages, TAILSCALED, Tailscale};
 use crate::tool::{Detached, Exit, Messages, Tool};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
@@ -38,7 +39,7 @@ const READY_PROBE: Duration = Duration::from_secs(2);
 const LOG_TAIL_BYTES: u64 = 64 << 10;
 
 /// What the socket says.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SocketState {
     /// Something accepts connections (a daemon, most likely).

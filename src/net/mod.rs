@@ -36,6 +36,7 @@ use crate::context::Context;
 use crate::state::NetNode;
 use crate::steps::{Retry, always};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use settings::Wanted;
 use std::io::IsTerminal;
@@ -109,7 +110,7 @@ pub struct UpOptions {
 }
 
 /// The daemon, as a report shows it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct DaemonReport {
     pub socket: PathBuf,
     pub state: SocketState,
@@ -121,7 +122,7 @@ pub struct DaemonReport {
 }
 
 /// What `pm net up` did (and [`ensure_up`] returns).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct NetUp {
     pub changed: bool,
     pub dry_run: bool,

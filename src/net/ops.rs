@@ -11,6 +11,7 @@ use crate::context::Context;
 use crate::error::PmError;
 use crate::state::{NetNode, NetRun, format_ms, now_ms};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 const WAIT_POLL: Duration = Duration::from_millis(250);
 
 /// `pm net status`: the node now, and what pm recorded.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct NetStatus {
     /// Running with a Tailscale IP: what `pm play` and `pm net wait` need.
     pub connected: bool,
@@ -38,7 +39,7 @@ pub struct NetStatus {
     pub last_run: Option<RunView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct LastUp {
     pub at: String,
     pub attempts: Option<u32>,
@@ -47,7 +48,7 @@ pub struct LastUp {
 }
 
 /// The newest recorded `net up|down|leave`, with every state it entered.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct RunView {
     pub command: String,
     pub started_at: String,
@@ -59,14 +60,14 @@ pub struct RunView {
     pub states: Vec<StateView>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct StateView {
     pub state: String,
     pub at: String,
     pub detail: Option<Value>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct NetWaited {
     pub backend_state: String,
     pub ips: Vec<String>,
@@ -74,7 +75,7 @@ pub struct NetWaited {
     pub waited_ms: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct NetDown {
     pub changed: bool,
     pub dry_run: bool,
@@ -82,7 +83,7 @@ pub struct NetDown {
     pub daemon_running: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct NetLeft {
     pub changed: bool,
     pub dry_run: bool,

@@ -13,6 +13,7 @@ use crate::error::PmError;
 use crate::paths::create_private_dir;
 use crate::tool::{Messages, Run, Stream, Tool, ToolSpec};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -47,7 +48,7 @@ impl Messages for AnsibleMessages {
 }
 
 /// One host's line of the recap.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub struct HostRecap {
     #[serde(default)]
     pub ok: u64,
@@ -65,7 +66,7 @@ pub struct HostRecap {
     pub ignored: u64,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 pub struct FailedTask {
     pub host: String,
     pub task: String,

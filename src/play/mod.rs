@@ -14,6 +14,7 @@ use crate::error::PmError;
 use crate::net;
 use ansible::{FailedTask, HostRecap, Recap};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,7 +31,7 @@ pub struct PlayOptions {
 }
 
 /// The network the playbook ran over.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Network {
     pub backend_state: Option<String>,
     pub ips: Vec<String>,
@@ -38,7 +39,7 @@ pub struct Network {
 }
 
 /// A playbook that ran and succeeded.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Played {
     /// Some host reported a change.
     pub changed: bool,

@@ -6,6 +6,7 @@ use crate::error::PmError;
 use crate::lock::Held;
 use crate::state::{BackendKind, Intent, IntentOp, IntentOutcome, IntentSpec, Reader, State};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -22,7 +23,7 @@ pub enum PoolDevices {
 }
 
 /// The result of `pm pool create`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PoolCreated {
     pub pool: PoolRecord,
     pub reconciled: Vec<Repair>,
@@ -203,7 +204,7 @@ fn make_sparse(path: &Path, size: u64) -> Result<()> {
 }
 
 /// The result of `pm pool destroy`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PoolDestroyed {
     pub name: String,
     pub removed_activations: usize,
@@ -286,7 +287,7 @@ fn thin_users(db: &Reader, force: bool) -> Result<(usize, usize)> {
 }
 
 /// A thin device the kernel has, and what state says it is.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ThinDevice {
     pub thin_id: i64,
     pub name: String,
@@ -295,7 +296,7 @@ pub struct ThinDevice {
 
 /// The result of `pm pool status` (read-only: mismatches are reported, and
 /// repaired by the next mutating pool or activation command).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PoolStatus {
     pub pool: PoolRecord,
     pub active_in_kernel: bool,

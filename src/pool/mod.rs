@@ -32,6 +32,7 @@ pub use crate::state::{BackendKind, PoolRecord, VolumeRecord};
 #[cfg(target_os = "linux")]
 use anyhow::Context as _;
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -120,7 +121,7 @@ impl PoolSettings {
 
 /// One activation, as printed: the stored row and, for a thin activation,
 /// its live device node.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct ActivationRecord {
     pub id: String,
     pub name: String,
@@ -195,7 +196,7 @@ pub struct ActivateRequest<'a> {
 }
 
 /// The result of `pm image activate`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Activated {
     #[serde(flatten)]
     pub activation: ActivationRecord,
@@ -287,7 +288,7 @@ fn existing_activation(
 /// What `pm image activate --dry-run` reports: the activation a real run
 /// would make or find, with what cannot be known before it runs (the new
 /// id, path, snapshot) left empty.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct PlannedActivation {
     pub id: Option<String>,
     pub name: Option<String>,
@@ -675,7 +676,7 @@ fn dm_devnode(name: &str) -> Option<PathBuf> {
 }
 
 /// The result of `pm image deactivate`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Deactivated {
     /// The activation asked for (its id when it was found).
     pub id: Option<String>,

@@ -17,11 +17,12 @@ use super::{BackendKind, PoolSettings, dir, fs};
 use crate::lock::Held;
 use crate::state::{Intent, IntentOp, IntentOutcome, Reader, State};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::path::Path;
 
 /// One thing reconciliation did.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Repair {
     pub action: String,
     pub subject: String,

@@ -16,6 +16,7 @@ use devicemapper::{
     LinearDevTargetParams, LinearTargetParams, Sectors, TargetLine, ThinDev, ThinDevId,
     ThinPoolDev, ThinPoolStatus,
 };
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -153,7 +154,7 @@ pub fn kernel_view(dm: &DM, pool: &str) -> Result<KernelView> {
 }
 
 /// Usage numbers of a pool, as the kernel reports them.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct PoolUsage {
     pub block_bytes: u64,
     pub data_used_blocks: u64,

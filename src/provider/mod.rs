@@ -34,12 +34,13 @@ use crate::state::{
 };
 use crate::steps::{Options, PlanReport, Runner, Selection};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// The provider as commands print it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct ProviderView {
     pub id: String,
     pub username: String,
@@ -78,7 +79,7 @@ pub struct RegisterOptions {
     pub dry_run: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Registered {
     pub changed: bool,
     pub dry_run: bool,
@@ -173,7 +174,7 @@ pub struct OnboardOptions {
     pub interactive: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Onboarded {
     pub provider: String,
     #[serde(flatten)]
@@ -241,7 +242,7 @@ fn activate(
 
 // -------------------------------------------------------------------- status
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StatusView {
     pub registered: bool,
     pub provider: Option<ProviderView>,
@@ -254,7 +255,7 @@ pub struct StatusView {
     pub steps: Vec<StepView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct NodeView {
     #[serde(flatten)]
     pub row: NodeRow,
@@ -264,7 +265,7 @@ pub struct NodeView {
     pub verified_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SessionSummary {
     pub id: i64,
     pub status: SessionStatus,
@@ -272,7 +273,7 @@ pub struct SessionSummary {
     pub finished_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StepView {
     pub key: String,
     /// `pending` for a step the session has not reached.
@@ -347,7 +348,7 @@ pub struct LeaveOptions {
     pub interactive: bool,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct Left {
     pub changed: bool,
     pub dry_run: bool,

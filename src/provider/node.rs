@@ -13,6 +13,7 @@
 //!
 //! Processes are read from /proc on Linux, and from `ps` elsewhere (macOS).
 
+use schemars::JsonSchema;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -82,7 +83,7 @@ pub fn group_members(process_group: i32) -> Vec<i32> {
 }
 
 /// How a stop went.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, JsonSchema)]
 pub struct Stopped {
     /// The processes signalled (the node's group at the time).
     pub pids: Vec<i32>,

@@ -25,6 +25,7 @@ use crate::secret::{Secret, redact};
 use crate::state::{NodeRow, ProviderRow, ReadState, State, now_ms};
 use crate::steps::{Check, FnStep, Plan, Retry, Step, is_retryable, step};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ const REGISTER_WAIT: Duration = Duration::from_secs(15);
 const VENV_SPACE: u64 = 1 << 30;
 
 /// The node as it runs: its raylet and what the cluster says of it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct LiveNode {
     pub node_id: String,
     pub node_ip: String,

@@ -3,6 +3,7 @@
 use super::{Reader, State, WriteTx, format_ms};
 use anyhow::Result;
 use rusqlite::params;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// A finished command, as recorded.
@@ -19,7 +20,7 @@ pub struct NewHistoryEntry {
 }
 
 /// A recorded command, as `pm state history` shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HistoryEntry {
     pub id: i64,
     pub started_at: String,

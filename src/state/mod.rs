@@ -53,6 +53,7 @@ use crate::lock::Held;
 use crate::paths::{StatePaths, create_private_dir, create_private_file};
 use anyhow::{Context as _, Result};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -353,7 +354,7 @@ impl Reader {
 }
 
 /// What `pm state show` reports.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct StateSummary {
     pub path: PathBuf,
     /// False on a host where no pm command has written a state yet.
@@ -368,7 +369,7 @@ pub struct StateSummary {
     pub tables: Vec<TableCount>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct TableCount {
     pub name: String,
     pub rows: i64,

@@ -10,10 +10,11 @@ use crate::error::PmError;
 use anyhow::Result;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSqlOutput, ValueRef};
 use rusqlite::{OptionalExtension, ToSql, params};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Where activations live.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BackendKind {
     Thin,
@@ -133,7 +134,7 @@ impl ToSql for IntentOutcome {
 }
 
 /// The pool as recorded.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct PoolRecord {
     pub name: String,
     pub data_dev: String,
@@ -147,7 +148,7 @@ pub struct PoolRecord {
 }
 
 /// One image's base volume.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct VolumeRecord {
     pub digest: Digest,
     pub backend: BackendKind,

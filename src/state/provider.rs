@@ -7,11 +7,12 @@ use super::{Reader, WriteTx};
 use anyhow::Result;
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{OptionalExtension, Row, params};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 /// Whether the provider is serving the cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderStatus {
     /// Onboarded: its node joined and was verified.
@@ -62,7 +63,7 @@ pub struct ProviderRow {
 }
 
 /// The Ray node started for the provider.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct NodeRow {
     pub cluster_address: String,
     pub node_ip: String,

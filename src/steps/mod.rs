@@ -42,6 +42,7 @@ use crate::state::{
     Reader, SessionStatus, State, StepEnd, StepRecord, StepSession, StepStatus, now_ms,
 };
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -230,7 +231,7 @@ pub struct Options {
 }
 
 /// What happened to a step in this run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// Its check said it was needed, and it acted.
@@ -249,7 +250,7 @@ pub enum Outcome {
     NotReached,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct StepReport {
     pub key: &'static str,
     pub description: String,
@@ -264,7 +265,7 @@ pub struct StepReport {
 }
 
 /// What a run did, for `--json` and the human rendering.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct PlanReport {
     pub plan: &'static str,
     pub subject: String,

@@ -28,6 +28,7 @@ use anyhow::Result;
 use bw::{Bw, BwInputs, BwRun, PASSWORD_VAR};
 use messages::BwMessage;
 pub use password::PasswordSource;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use session::SessionCache;
@@ -59,7 +60,7 @@ pub struct Vault {
 }
 
 /// bw's account state for this data directory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     Unauthenticated,
@@ -68,7 +69,7 @@ pub enum AccountStatus {
 }
 
 /// pm's cached session, as bw judged it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionState {
     /// No session cached.
@@ -79,7 +80,7 @@ pub enum SessionState {
     Stale,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct VaultStatus {
     pub status: AccountStatus,
     /// `null` for the default bitwarden.com cloud.
@@ -90,14 +91,14 @@ pub struct VaultStatus {
     pub session_file: PathBuf,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Unlocked {
     pub changed: bool,
     pub status: AccountStatus,
     pub session_file: PathBuf,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Locked {
     pub changed: bool,
     pub status: AccountStatus,

@@ -4,7 +4,7 @@
 use crate::rootfs::{
     assert_holds_example, hostile_tar, running_as_root, store_image, validated_example,
 };
-use crate::support::{Sandbox, error_code, json_of, wait_for_line};
+use crate::support::{Sandbox, error_code, json_of, output_document, wait_for_line};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 
@@ -398,7 +398,7 @@ fn an_unpack_holds_the_pool_lock_and_leaves_the_state_lock_free() {
     drop(unpacking.stdin.take());
     let out = unpacking.wait_with_output().unwrap();
     assert!(out.status.success());
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = output_document(["image", "activate"], &out);
     assert_eq!(doc["changed"], true);
     assert_eq!(entries(&volumes(&sb).join("bases")).len(), 1);
 }

@@ -1,6 +1,6 @@
 //! Configuration: flag > environment > file > default, and clear errors.
 
-use crate::support::{Sandbox, error_code, json_of};
+use crate::support::{Sandbox, error_code, json_of, output_document};
 use serde_json::Value;
 
 fn setting<'a>(doc: &'a Value, key: &str) -> &'a Value {
@@ -137,7 +137,7 @@ fn json_from_the_environment_switches_output() {
         .env("PM_JSON", "1")
         .output()
         .unwrap();
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let doc = output_document(["state", "show"], &out);
     assert!(doc["schema_version"].is_number());
 }
 

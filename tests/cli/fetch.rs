@@ -6,7 +6,7 @@ mod origin;
 mod proxy;
 mod servers;
 
-use crate::support::{Sandbox, error_code, json_of};
+use crate::support::{Sandbox, error_code, json_of, output_document};
 use origin::Origin;
 use proxy::{Fault, Proxy};
 use serde_json::Value;
@@ -349,7 +349,7 @@ fn missing_or_failing_credentials_are_one_sentence_and_the_sdk_stays_quiet() {
         .args(["image", "fetch", "s3://nocreds/root.tar", "--json"])
         .output()
         .expect("run");
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc = output_document(["image", "fetch"], &out);
     assert_eq!(error_code(&doc), "fetch_denied", "{doc}");
     assert_eq!(out.status.code(), Some(6));
     assert_eq!(
@@ -385,7 +385,7 @@ fn missing_or_failing_credentials_are_one_sentence_and_the_sdk_stays_quiet() {
             .expect("run")
     };
     let out = broken(false);
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc = output_document(["image", "fetch"], &out);
     assert_eq!(error_code(&doc), "fetch_denied", "{doc}");
     assert_one_sentence(&doc);
     assert!(
@@ -549,7 +549,7 @@ fn object_changed_between_runs_restarts_from_zero() {
         stderr.contains("changed since the interrupted download"),
         "{stderr}"
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc = output_document(["image", "fetch"], &out);
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&v2)));
     assert_eq!(doc["bytes_resumed"], 0);
 }
@@ -581,7 +581,7 @@ fn object_changed_during_download_is_caught_by_if_match_on_moto() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("changed during the download"), "{stderr}");
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc = output_document(["image", "fetch"], &out);
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&v2)));
 }
 
@@ -618,7 +618,7 @@ fn wait_for_line(child: &mut Child, needle: &str) {
 fn finish(child: Child) -> Value {
     let out = child.wait_with_output().expect("wait");
     assert!(out.status.success(), "pm failed: {:?}", out.status);
-    serde_json::from_slice(&out.stdout).expect("json")
+    output_document(["image", "fetch"], &out)
 }
 
 #[test]
@@ -915,7 +915,7 @@ fn a_fetch_stopped_by_sigterm_mid_download_reports_interrupted_and_resumes() {
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(143), "{stderr}");
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = output_document(["image", "fetch"], &out);
     assert_eq!(error_code(&doc), "interrupted", "{doc}");
     let err = &doc["error"];
     assert_eq!(err["signal"], "SIGTERM");
@@ -992,7 +992,7 @@ fn a_signal_outside_a_download_exits_130_with_the_document_and_state_stays_usabl
     send_signal(&child, libc::SIGINT);
     let out = child.wait_with_output().expect("wait");
     assert_eq!(out.status.code(), Some(130));
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let doc = output_document(["image", "fetch"], &out);
     assert_eq!(error_code(&doc), "interrupted", "{doc}");
     assert_eq!(doc["error"]["signal"], "SIGINT");
     assert!(

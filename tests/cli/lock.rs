@@ -1,7 +1,7 @@
 //! The state lock: waiters name the holder, give up on time, and read-only
 //! commands never wait.
 
-use crate::support::{Sandbox, error_code, json_of, wait_for_line};
+use crate::support::{Sandbox, document, error_code, json_of, wait_for_line};
 use std::io::BufReader;
 use std::process::{Child, ChildStderr, Stdio};
 
@@ -70,7 +70,7 @@ fn waiter_names_the_holder_and_times_out_with_lock_busy() {
         "said once: {stderr}"
     );
     assert_eq!(out.status.code(), Some(5));
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = document(["state", "prune"], &out.stdout);
     assert_eq!(error_code(&doc), "lock_busy");
     assert!(
         doc["error"]["holder"]
@@ -152,7 +152,7 @@ fn waiter_proceeds_once_the_holder_finishes() {
     holder.release();
     let out = waiter.wait_with_output().unwrap();
     assert!(out.status.success());
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = document(["state", "prune"], &out.stdout);
     assert_eq!(doc["changed"], false);
 }
 

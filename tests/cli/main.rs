@@ -22,6 +22,7 @@ mod play;
 mod provider;
 mod readonly;
 mod rootfs;
+mod schema;
 mod setup;
 mod state;
 mod thin;

@@ -2,8 +2,7 @@
 //! the version, every error printed once, pipelines that carry the first
 //! failure unchanged, and hints that fit their cause.
 
-use crate::support::{Sandbox, error_code, json_of};
-use serde_json::Value;
+use crate::support::{Sandbox, document, error_code, json_of};
 use std::io::Write;
 use std::process::Stdio;
 
@@ -94,7 +93,7 @@ fn an_error_is_printed_once_on_stderr_with_and_without_json() {
         assert_eq!(code, 4, "{stderr}");
         assert_error_printed_once(&stderr);
         if json {
-            let doc: Value = serde_json::from_str(stdout.trim()).expect("one document");
+            let doc = document(cmd.get_args(), &stdout);
             assert_eq!(error_code(&doc), "not_found");
         } else {
             assert!(stdout.is_empty(), "{stdout}");
@@ -106,7 +105,8 @@ fn an_error_is_printed_once_on_stderr_with_and_without_json() {
     assert_error_printed_once(&stderr);
 }
 
-/// Runs `pm ARGS --json` with `stdin` piped in; returns its stdout.
+/// Runs `pm ARGS --json` with `stdin` piped in; returns its stdout, checked
+/// against `pm schema`.
 fn stage(sb: &Sandbox, args: &[&str], stdin: &str) -> String {
     let mut child = sb
         .pm_std()
@@ -124,6 +124,7 @@ fn stage(sb: &Sandbox, args: &[&str], stdin: &str) -> String {
         .write_all(stdin.as_bytes())
         .expect("write stdin");
     let out = child.wait_with_output().expect("wait");
+    document(args, &out.stdout);
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -131,11 +132,11 @@ fn stage(sb: &Sandbox, args: &[&str], stdin: &str) -> String {
 fn a_failed_pipeline_carries_the_first_failure_through_unchanged() {
     let sb = Sandbox::new();
     let first = stage(&sb, &["image", "show", "nosuch"], "");
-    let first_doc: Value = serde_json::from_str(first.trim()).expect("json");
+    let first_doc = document(["image", "show"], &first);
     assert_eq!(error_code(&first_doc), "not_found");
     let second = stage(&sb, &["image", "validate", "-"], &first);
     let third = stage(&sb, &["image", "activate", "-"], &second);
-    let doc: Value = serde_json::from_str(third.trim()).expect("json");
+    let doc = document(["image", "activate"], &third);
     assert_eq!(error_code(&doc), "upstream_failed", "{doc}");
     let err = &doc["error"];
     assert_eq!(err["upstream_code"], "not_found", "{doc}");

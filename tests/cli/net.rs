@@ -5,7 +5,7 @@
 //! and stops its daemon by pid when it ends.
 
 use crate::bw_fixture::{AUTHKEY, BwFixture};
-use crate::support::{Sandbox, error_code, json_of, wait_for_line};
+use crate::support::{Sandbox, checked_document, document, error_code, json_of, wait_for_line};
 use serde_json::{Value, json};
 use std::io::{BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
@@ -284,10 +284,12 @@ fn actions(doc: &Value) -> Vec<&str> {
 struct Running {
     child: std::process::Child,
     stderr: BufReader<std::process::ChildStderr>,
+    args: Vec<std::ffi::OsString>,
 }
 
 impl Running {
     fn spawn(mut cmd: Command) -> Running {
+        let args = cmd.get_args().map(|a| a.to_os_string()).collect();
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -295,7 +297,11 @@ impl Running {
             .spawn()
             .unwrap();
         let stderr = BufReader::new(child.stderr.take().unwrap());
-        Running { child, stderr }
+        Running {
+            child,
+            stderr,
+            args,
+        }
     }
 
     fn wait_for(&mut self, needle: &str) -> String {
@@ -317,9 +323,7 @@ impl Running {
         });
         let out = self.child.wait_with_output().unwrap();
         let stderr = reader.join().unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        let doc = serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("not one JSON document ({e}): {stdout}\n{stderr}"));
+        let doc = checked_document(&self.args, &out.stdout, stderr.as_bytes());
         (doc, out.status.code().unwrap_or(-1), stderr)
     }
 }
@@ -364,7 +368,7 @@ fn a_fresh_host_joins_with_a_detached_daemon_and_the_key_is_never_exposed() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     let log = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{log}");
-    let doc: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let doc = document(["net", "up"], &stdout);
     assert_eq!(doc["changed"], true, "{doc}");
     assert_eq!(doc["backend_state"], "Running", "{doc}");
     assert_eq!(doc["ips"][0], "100.101.102.103", "{doc}");

@@ -5,7 +5,7 @@
 
 use crate::bw_fixture::AUTHKEY;
 use crate::net::{Net, standin};
-use crate::support::error_code;
+use crate::support::{error_code, output_document};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
@@ -100,10 +100,8 @@ impl Host {
             .args(args)
             .output()
             .unwrap();
-        let stdout = String::from_utf8(out.stdout).unwrap();
+        let doc = output_document(["play"], &out);
         let stderr = String::from_utf8(out.stderr).unwrap();
-        let doc = serde_json::from_str(stdout.trim())
-            .unwrap_or_else(|e| panic!("not one JSON document ({e}): {stdout}\n{stderr}"));
         (doc, out.status.code().unwrap_or(-1), stderr)
     }
 }

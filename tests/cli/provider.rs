@@ -10,7 +10,7 @@
 mod cluster;
 
 use crate::bw_fixture::{BwFixture, RAY_TOKEN, RAY_TOKEN_STALE};
-use crate::support::{Sandbox, error_code, json_of};
+use crate::support::{Sandbox, error_code, json_of, output_document};
 use cluster::{BLACK_HOLE, Cluster, HEAD_IP, HOST_IP, HOST_NS, PORT, members, raylet_of};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
@@ -397,13 +397,7 @@ impl Host {
         let mut all = args.to_vec();
         all.push("--json");
         let out = self.run(&all, extra);
-        let text = String::from_utf8_lossy(&out.stdout);
-        let doc = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
-            panic!(
-                "not one JSON document ({e}): {text}\nstderr: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
+        let doc = output_document(&all, &out);
         (doc, out.status.code().unwrap_or(-1))
     }
 

@@ -4,7 +4,7 @@
 //! a lock. Mutating commands meet a state they cannot understand with a
 //! clear error instead of guessing.
 
-use crate::support::{Sandbox, error_code, json_of};
+use crate::support::{Sandbox, error_code, json_of, output_document};
 use std::path::Path;
 
 /// Every read-only command, with what it answers on an empty host.
@@ -168,7 +168,7 @@ fn image_list_answers_while_another_process_holds_both_locks() {
     assert!(out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("waiting"), "{stderr}");
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc = output_document(["image", "list"], &out);
     assert_eq!(doc["images"], serde_json::json!([]));
 }
 

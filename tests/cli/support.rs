@@ -50,7 +50,8 @@ impl Sandbox {
 }
 
 /// Runs `pm ... --json`, asserts exactly one JSON document on stdout and
-/// returns it with the exit code.
+/// returns it with the exit code. The document is checked against
+/// `pm schema` for the command (see [`document`]).
 pub fn json_of(cmd: &mut Command) -> (Value, i32) {
     let out = cmd.arg("--json").output().expect("run pm");
     let stdout = String::from_utf8(out.stdout).expect("utf-8 stdout");
@@ -65,7 +66,44 @@ pub fn json_of(cmd: &mut Command) -> (Value, i32) {
         1,
         "one line of JSON: {stdout}"
     );
+    crate::schema::assert_conforms(cmd.get_args(), &doc);
     (doc, out.status.code().unwrap_or(-1))
+}
+
+/// The JSON document `pm ARGS` printed on `stdout`, checked against
+/// `pm schema` for that command. Every test that reads pm's JSON without
+/// [`json_of`] reads it through here (or [`output_document`]), so no
+/// output escapes the contract.
+pub fn document<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    stdout: impl AsRef<[u8]>,
+) -> Value {
+    checked_document(args, stdout.as_ref(), b"")
+}
+
+/// [`document`] of a finished pm, with its stderr in the failure message.
+pub fn output_document<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    out: &std::process::Output,
+) -> Value {
+    checked_document(args, &out.stdout, &out.stderr)
+}
+
+/// [`document`] with a stderr read apart for the failure message.
+pub fn checked_document<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+    stdout: &[u8],
+    stderr: &[u8],
+) -> Value {
+    let text = String::from_utf8_lossy(stdout);
+    let doc: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {text:?}\nstderr: {}",
+            String::from_utf8_lossy(stderr)
+        )
+    });
+    crate::schema::assert_conforms(args, &doc);
+    doc
 }
 
 /// Asserts the documented error shape and returns the code.

@@ -2,7 +2,7 @@
 //! listed, real root filesystems accepted, verdicts of stored images kept.
 
 use crate::archives::{Flavour, Header, Tar, gzip, gzip_with_zeros, zstd, zstd_with_zeros};
-use crate::support::{Sandbox, error_code, json_of};
+use crate::support::{Sandbox, error_code, json_of, output_document};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -1097,7 +1097,7 @@ fn a_stored_image_gets_its_verdict_recorded_and_a_rerun_changes_nothing() {
         .args(["state", "history", "--command", "image validate", "--json"])
         .output()
         .expect("history");
-    let history: Value = serde_json::from_slice(&history.stdout).expect("json");
+    let history = output_document(["state", "history"], &history);
     assert_eq!(
         history["entries"].as_array().map(Vec::len),
         Some(4),
@@ -1431,7 +1431,7 @@ fn violations_are_capped_counted_and_their_names_bounded() {
         "{} bytes of JSON",
         out.stdout.len()
     );
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let doc = output_document(["image", "validate"], &out);
     let err = &doc["error"];
     assert_eq!(err["violations"].as_array().map(Vec::len), Some(1000));
     assert_eq!(err["violation_counts"]["setuid"], 3001, "{err}");

@@ -9,7 +9,7 @@ use crate::bw_fixture::{
     AUTHKEY, AUTHKEY_ID, AUTHKEY_OLD, BwFixture, DUP_IDS, GITHUB_PASSWORD, MASTER_PASSWORD,
     NON_ASCII, SERVER,
 };
-use crate::support::{Sandbox, error_code, json_of, wait_for_line};
+use crate::support::{Sandbox, document, error_code, json_of, wait_for_line};
 use serde_json::Value;
 use std::io::BufReader;
 use std::os::unix::fs::PermissionsExt;
@@ -235,7 +235,7 @@ fn wrong_master_password_is_an_auth_error_and_caches_nothing() {
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
-    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let doc = document(["vault", "unlock"], &stdout);
     assert_eq!(out.status.code(), Some(6), "{doc}");
     assert_eq!(error_code(&doc), "vault_wrong_password");
     assert!(!stdout.contains("not the password"));
@@ -556,7 +556,7 @@ fn secrets_never_reach_argv_logs_json_or_the_state_file() {
             .lines()
             .any(|l| l == format!("BW_SESSION={session}"))
     );
-    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let doc = document(["vault", "get"], &stdout);
     assert_eq!(
         doc["value"], AUTHKEY,
         "the value asked for is the one secret in JSON"
@@ -768,7 +768,7 @@ fn bw_stderr_stays_out_of_the_error_and_reaches_only_the_debug_log() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let doc: Value = serde_json::from_str(&stdout).unwrap();
+        let doc = document(["vault", "status"], stdout.as_bytes());
         assert_eq!(
             (out.status.code(), error_code(&doc)),
             (Some(7), "bw_failed")

@@ -32,6 +32,7 @@ use crate::config::Config;
 use crate::error::PmError;
 use crate::progress::Progress;
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -89,7 +90,7 @@ pub const RULES_VERSION: u32 = 2;
 
 /// The limits in force; every one is a flag of `pm image validate` and a
 /// config key `image.<field>`, under the same name.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema, Deserialize)]
 pub struct Limits {
     /// Total bytes of file data unpacking may write.
     pub max_unpacked_size: u64,
@@ -138,7 +139,7 @@ impl Limits {
 }
 
 /// What the policy allows beyond the safe default.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema, Deserialize)]
 pub struct Policy {
     /// Character and block devices and FIFOs.
     pub allow_devices: bool,
@@ -155,7 +156,7 @@ impl Policy {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     Safe,
@@ -163,7 +164,7 @@ pub enum Verdict {
 }
 
 /// The result of one validation pass.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, JsonSchema, Deserialize)]
 pub struct Report {
     pub verdict: Verdict,
     /// `None` when the file is not an archive at all.
@@ -175,7 +176,7 @@ pub struct Report {
     pub counts: Counts,
     pub limits: Limits,
     pub policy: Policy,
-    /// The first [`crate::image::violation::MAX_KEPT`] violations.
+    /// The first violations found, at most 1000 (`MAX_KEPT`).
     pub violations: Vec<Violation>,
     /// Every violation found, by rule (kept in the list or not).
     #[serde(default)]

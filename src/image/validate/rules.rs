@@ -7,10 +7,11 @@
 use super::archive::{Entry, Kind};
 use super::tree::{Found, NodeId, NodeKind, PathProblem, Placed, Resolution, Tree, split_member};
 use super::{Limits, Policy, Violation, Violations, display_path, rule};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Entries of each kind seen so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema, serde::Deserialize)]
 pub struct Counts {
     pub entries: u64,
     pub files: u64,

@@ -5,6 +5,7 @@
 //! violations.
 
 use super::{Limits, Violation, Violations, rule};
+use schemars::JsonSchema;
 use std::cell::Cell;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
@@ -19,7 +20,7 @@ pub const RATIO_GRACE_BYTES: u64 = 1 << 20;
 const INPUT_BUFFER: usize = 256 << 10;
 
 /// The container format, found by magic bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, JsonSchema, serde::Deserialize)]
 pub enum Format {
     #[serde(rename = "tar")]
     Tar,

@@ -24,6 +24,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use obfuscate::Obfuscator;
 use redact::Redactor;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::io::{Read, Seek, SeekFrom};
@@ -60,7 +61,7 @@ pub struct Entry {
     pub error: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct Collected {
     pub changed: bool,
     pub path: PathBuf,

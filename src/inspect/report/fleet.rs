@@ -14,6 +14,7 @@ use crate::inspect::SCHEMA_VERSION;
 use crate::inspect::checks::Status;
 use crate::inspect::doctor::Counts;
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::io::Read;
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 /// Inspection documents are a few kB; anything far larger is not one.
 const MAX_DOCUMENT_BYTES: u64 = 16 << 20;
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct Fleet {
     pub counts: FleetCounts,
     /// Hosts with a failing check or an unreadable document.
@@ -31,7 +32,7 @@ pub struct Fleet {
     pub hosts: Vec<FleetHost>,
 }
 
-#[derive(Default, Serialize)]
+#[derive(Default, Serialize, JsonSchema)]
 pub struct FleetCounts {
     pub hosts: usize,
     pub failing: usize,
@@ -39,7 +40,7 @@ pub struct FleetCounts {
     pub unreadable: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct FleetHost {
     pub host: String,
     pub file: PathBuf,
@@ -64,7 +65,7 @@ pub struct FleetHost {
     pub problem: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct FleetFinding {
     pub id: String,
     pub status: Status,

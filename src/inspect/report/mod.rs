@@ -19,6 +19,7 @@ use super::{Facts, Inspection, Section};
 use crate::pool::{ActivationRecord, list_activations};
 use crate::state::{HistoryEntry, Reader, format_ms};
 use anyhow::Result;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// How many history entries a report shows.
@@ -42,7 +43,7 @@ impl Format {
 }
 
 /// One host's report.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct Report<'f> {
     pub inspection: Inspection<'f>,
     pub images: Section<Vec<ImageLine>>,
@@ -52,7 +53,7 @@ pub struct Report<'f> {
 }
 
 /// An image as the report lists it.
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 pub struct ImageLine {
     pub id: String,
     pub digest: String,
