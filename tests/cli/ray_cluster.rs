@@ -1,4 +1,6 @@
-//! A real Ray cluster for the provider tests, as the reference records it
+//! The one real Ray cluster of the test process, shared by every test that
+//! needs Ray (`provider::ray_onboarding_against_a_real_cluster`, the site
+//! playbooks in `examples`), as the reference records it
 //! (`ansible-ray.md`): Ray 2.60 from `.tools/venv-ray` (installed by
 //! scripts/test-linux.sh), a head in one network namespace and the
 //! provider's "host" in another, joined by a veth pair. The namespaces'
@@ -10,6 +12,14 @@
 //! fit in 107 bytes), and teardown stops every process whose command line
 //! names that directory, by process group: never `ray stop`, which would
 //! stop every Ray process on the machine.
+//!
+//! Sharing: [`lease`] starts the cluster for the first user and lends it to
+//! one test at a time (Ray shares one process table, and the tests count
+//! the head's nodes), so two Ray tests never overlap and the head starts
+//! once. The last of [`USERS`] to finish tears it down; when a filter runs
+//! only some of them, an `atexit` hook does at process exit. A user leaves
+//! the cluster as it found it: every node it joined has left (its own
+//! processes may still run, under its own directories).
 
 use crate::bw_fixture::RAY_TOKEN;
 use serde_json::Value;
@@ -17,6 +27,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub const HEAD_NS: &str = "pmph";
@@ -32,6 +43,95 @@ pub const NODE_ARGS: [&str; 3] = [
     "--num-gpus=0",
     "--object-store-memory=100000000",
 ];
+
+/// Every test that leases the cluster, by name: when all of them have
+/// finished, the last one tears it down.
+pub const USERS: [&str; 2] = [
+    "provider::ray_onboarding_against_a_real_cluster",
+    "examples::the_site_playbooks_take_a_host_from_nothing_to_serving",
+];
+
+struct Shared {
+    cluster: Option<Cluster>,
+    finished: Vec<&'static str>,
+}
+
+static SHARED: Mutex<Shared> = Mutex::new(Shared {
+    cluster: None,
+    finished: Vec::new(),
+});
+
+/// The cluster, lent to one test until the lease is dropped.
+pub struct Lease {
+    user: &'static str,
+    shared: MutexGuard<'static, Shared>,
+}
+
+/// Waits for the cluster (another test may hold it), starting it for the
+/// first user. `user` must be one of [`USERS`].
+pub fn lease(user: &'static str) -> Lease {
+    assert!(USERS.contains(&user), "{user} is not in ray_cluster::USERS");
+    // A user that panicked poisons the lock; the cluster itself is fine
+    // (the lease's drop already did the bookkeeping).
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    match &shared.cluster {
+        None => {
+            let started = Instant::now();
+            shared.cluster = Some(Cluster::start());
+            eprintln!("ray: head up in {:.1?} (for {user})", started.elapsed());
+            // SAFETY: registers a plain extern "C" function with no arguments.
+            unsafe { libc::atexit(teardown_at_exit) };
+        }
+        Some(cluster) => {
+            // What the previous user joined has left; the head may take a
+            // moment to list it dead.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let alive = cluster.alive_nodes();
+                if alive.len() == 1 {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "a previous user of the cluster left nodes joined: {alive:?}"
+                );
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+    Lease { user, shared }
+}
+
+impl std::ops::Deref for Lease {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        self.shared.cluster.as_ref().expect("a leased cluster")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let user = self.user;
+        if !self.shared.finished.contains(&user) {
+            self.shared.finished.push(user);
+        }
+        if USERS.iter().all(|u| self.shared.finished.contains(u)) {
+            eprintln!("ray: the last user ({user}) tears the cluster down");
+            drop(self.shared.cluster.take());
+        }
+    }
+}
+
+/// At process exit, whatever a filter left running (a no-op once the last
+/// user tore the cluster down).
+extern "C" fn teardown_at_exit() {
+    let mut shared = match SHARED.try_lock() {
+        Ok(guard) => guard,
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    drop(shared.cluster.take());
+}
 
 /// `.tools/venv-ray` and the wheels it was installed from.
 pub fn ray_venv() -> PathBuf {
@@ -104,6 +204,22 @@ impl Cluster {
         let mut args = vec!["start", &address, &ip];
         args.extend(NODE_ARGS);
         self.ray_start(HOST_NS, &venv, &args, &dir)
+    }
+
+    /// Stops a node [`Cluster::start_bystander`] started: SIGTERM to its
+    /// group (the raylet then tells the head it leaves), SIGKILL if it is
+    /// still there after 30 s.
+    pub fn stop_node(&self, group: i32) {
+        // SAFETY: the group is a node this test started.
+        unsafe { libc::kill(-group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !members(group).is_empty() {
+            if Instant::now() >= deadline {
+                // SAFETY: as above.
+                unsafe { libc::kill(-group, libc::SIGKILL) };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Runs `ray start` in `ns` as the leader of a new session, so that its
@@ -333,7 +449,7 @@ pub fn raylet_of(temp_dir: &Path) -> Option<(i32, i32, String)> {
 /// SIGKILL to every group with a process under `root` (a test's
 /// leftovers need no grace: the head's gcs_server takes seconds to end on
 /// SIGTERM), until none is left.
-fn stop_everything_under(root: &Path) {
+pub fn stop_everything_under(root: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let mut groups: Vec<i32> = processes_under(root).into_iter().map(|(_, g)| g).collect();
