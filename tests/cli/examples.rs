@@ -10,7 +10,8 @@ use crate::collection::{Run, ansible_env, ansible_tool, inventory};
 use crate::dry_run::fingerprint;
 use crate::net::Net;
 use crate::ray_cluster::{self, Cluster, HEAD_IP, HOST_NS, PORT, raylet_of};
-use crate::rootfs::{assert_holds_example, example_tar, running_as_root};
+use crate::rootfs::{assert_holds_example, example_tar, hostile_tar, running_as_root};
+use crate::support::{Sandbox, json_of, wait_for_line};
 use serde_json::Value;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -335,4 +336,244 @@ fn the_site_playbooks_take_a_host_from_nothing_to_serving() {
     );
     eprintln!("ansible: site-collection.yml walked in {:.1?}", t.elapsed());
     eprintln!("ansible: the site playbooks in {:.1?}", started.elapsed());
+}
+
+// ------------------------------------------------------ the shell examples
+
+/// `examples/shell/NAME` with the sandbox's environment (its state, no
+/// PM_* of the caller's) and this build of pm as `PM`.
+fn script(env: std::process::Command, name: &str) -> Command {
+    let mut cmd = Command::new(example(&format!("shell/{name}")));
+    for (key, value) in env.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd.env("PM", assert_cmd::cargo::cargo_bin("pm"));
+    cmd
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_activate_pipeline_prints_where_and_exits_with_the_first_failure() {
+    let sb = Sandbox::new();
+    let image = sb.path().join("web.tar");
+    std::fs::write(&image, example_tar()).unwrap();
+    let hostile = sb.path().join("hostile.tar");
+    std::fs::write(&hostile, hostile_tar()).unwrap();
+    let activate = |source: &Path, name: &str| {
+        script(sb.pm_std(), "activate.sh")
+            .arg(source)
+            .arg(name)
+            .output()
+            .unwrap()
+    };
+
+    let out = activate(&image, "web");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let path = text(&out.stdout);
+    let path = path.trim();
+    assert_eq!(path.lines().count(), 1, "one line: {path}");
+    assert_holds_example(Path::new(path), running_as_root());
+    let again = activate(&image, "web");
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(text(&again.stdout).trim(), path, "the same activation");
+
+    // A rejected image: exit 3 from validate, though activate exits 9
+    // (upstream_failed); its violations are listed.
+    let out = activate(&hostile, "bad");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr.contains("activate.sh: image_rejected: image rejected: 1 violation"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  path_traversal\t../../escaped-by-pm-test"),
+        "{stderr}"
+    );
+    // No such source: exit 4 from fetch, the first stage.
+    let out = activate(&sb.path().join("missing.tar"), "bad");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("activate.sh: not_found: file "), "{stderr}");
+    let (activations, _) = json_of(sb.pm().args(["image", "activations"]));
+    let names: Vec<&str> = activations["activations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["web"]);
+
+    // changes.sh: what changed, one line per command that changed
+    // something (the pipeline's three stages ran at once; the order of
+    // their rows is the order they finished in).
+    let out = script(sb.pm_std(), "changes.sh")
+        .arg("1h")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut changed: Vec<(String, String)> = text(&out.stdout)
+        .lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fields.len(), 3, "{line}");
+            assert!(fields[0].ends_with('Z'), "a UTC time: {line}");
+            (fields[1].to_string(), fields[2].to_string())
+        })
+        .collect();
+    changed.sort();
+    let ok = |c: &str| (c.to_string(), "ok".to_string());
+    assert_eq!(
+        changed,
+        [
+            ok("image activate"),
+            ok("image fetch"),
+            ok("image fetch"), // the hostile image, stored before it was judged
+            ok("image validate"),
+        ]
+    );
+}
+
+#[test]
+fn pm_cron_is_quiet_retries_what_is_retryable_and_mails_the_rest() {
+    let sb = Sandbox::new();
+    let log = sb.path().join("log/cron.log");
+    let cron = |extra: &[(&str, &str)]| {
+        let mut cmd = script(sb.pm_std(), "pm-cron");
+        cmd.env("PM_CRON_LOG", &log).envs(extra.iter().copied());
+        cmd
+    };
+    let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+
+    // It works: nothing printed (cron mails nothing), one line logged.
+    let out = cron(&[])
+        .args(["state", "prune", "--older-than", "90days"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", log_text());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    assert!(
+        log_text().contains("pm state prune --older-than 90days: ok, changed=false"),
+        "{}",
+        log_text()
+    );
+
+    // Another pm holds the state lock.
+    let mut holder = sb
+        .pm_std()
+        .env("PM_FAILPOINTS", "lock_held=pause")
+        .args(["state", "prune", "--older-than", "1000days"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(holder.stderr.take().unwrap());
+    wait_for_line(&mut stderr, "failpoint lock_held paused");
+
+    // Still busy after every attempt: exit 75, nothing mailed.
+    let out = cron(&[
+        ("PM_CRON_ATTEMPTS", "2"),
+        ("PM_CRON_DELAY", "0"),
+        ("PM_CRON_LOCK_TIMEOUT", "0"),
+    ])
+    .args(["state", "prune", "--older-than", "90days"])
+    .output()
+    .unwrap();
+    assert_eq!(out.status.code(), Some(75), "{}", log_text());
+    assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
+    let logged = log_text();
+    assert!(
+        logged.contains("lock_busy (exit 5, retryable), attempt 1 of 2, again in 0s")
+            && logged
+                .contains("lock_busy (exit 5, retryable) after 2 attempts; left to the next run")
+            && logged.contains("pm: error: the state lock"),
+        "{logged}"
+    );
+
+    // Busy at the first attempt, free during the second: done. The lock is
+    // released while the second attempt waits for it (it says so).
+    let mut waiting = cron(&[
+        ("PM_CRON_LOG", "/dev/stderr"),
+        ("PM_CRON_ATTEMPTS", "3"),
+        ("PM_CRON_DELAY", "0"),
+        ("PM_CRON_LOCK_TIMEOUT", "3"),
+    ])
+    .args(["state", "prune", "--older-than", "90days"])
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut cron_log = std::io::BufReader::new(waiting.stderr.take().unwrap());
+    wait_for_line(&mut cron_log, "attempt 1 of 3, again in 0s");
+    wait_for_line(&mut cron_log, "waiting for the state lock held by");
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+    let rest = wait_for_line(&mut cron_log, "pm state prune --older-than 90days: ok");
+    assert!(waiting.wait().unwrap().success(), "{rest}");
+
+    // A failure no retry can fix: pm's words on stderr, for the mail.
+    let hostile = sb.path().join("hostile.tar");
+    std::fs::write(&hostile, hostile_tar()).unwrap();
+    let out = cron(&[])
+        .args(["image", "validate"])
+        .arg(&hostile)
+        .output()
+        .unwrap();
+    let mail = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{mail}");
+    assert!(out.stdout.is_empty());
+    assert!(
+        mail.starts_with(&format!(
+            "pm-cron: pm image validate {}: input rejected as unsafe or invalid (exit 3, image_rejected)\n",
+            hostile.display()
+        )) && mail.contains("pm-cron: image rejected: 1 violation")
+            && mail.contains("pm-cron: hint: do not use this image"),
+        "{mail}"
+    );
+}
+
+/// Every job of examples/shell/crontab, run as cron would (through pm-cron)
+/// on a host with the tailscale stand-ins: each succeeds and prints nothing.
+#[test]
+fn the_crontab_jobs_run_quietly() {
+    let net = Net::new(AUTHKEY);
+    let log = net.sb.path().join("cron.log");
+    let crontab = std::fs::read_to_string(example("shell/crontab")).unwrap();
+    let jobs: Vec<Vec<&str>> = crontab
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty() && !l.contains('='))
+        .map(|l| l.split_whitespace().skip(6).collect())
+        .collect();
+    assert!(jobs.len() >= 3, "{crontab}");
+    for job in jobs {
+        assert_eq!(job[0], "/usr/local/bin/pm-cron", "{job:?}");
+        let out = script(net.pm_std(), "pm-cron")
+            .args(&job[1..])
+            .env("PM_CRON_LOG", &log)
+            .output()
+            .unwrap();
+        let logged = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(out.status.code(), Some(0), "{job:?}: {logged}");
+        assert!(
+            out.stdout.is_empty() && out.stderr.is_empty(),
+            "{job:?}: {out:?}"
+        );
+        assert!(
+            logged.contains(&format!("pm {}: ok, changed=", job[1..].join(" "))),
+            "{logged}"
+        );
+    }
+    let (status, _) = net.json(&["net", "status"]);
+    assert_eq!(
+        status["connected"], true,
+        "`pm-cron net up` joined: {status}"
+    );
 }
