@@ -6,7 +6,7 @@
 //! uses: the environment ansible-playbook runs in, and its recap read as
 //! JSON (`tests/cli/ansible/callback_plugins/recap_json.py`).
 
-use crate::bw_fixture::{AUTHKEY, GITHUB_PASSWORD};
+use crate::bw_fixture::{AUTHKEY, GITHUB_PASSWORD, MASTER_PASSWORD};
 use crate::net::Net;
 use crate::rootfs::{example_tar, hostile_tar};
 use serde_json::Value;
@@ -131,20 +131,6 @@ pub fn ansible_env(cmd: &mut Command, dir: &Path) {
         .env("ANSIBLE_STDOUT_CALLBACK", "recap_json")
         .env("PM", assert_cmd::cargo::cargo_bin("pm"))
         .current_dir(dir);
-}
-
-/// This host as the only one of an inventory in `dir`.
-pub fn inventory(dir: &Path) -> PathBuf {
-    let path = dir.join("inventory.ini");
-    std::fs::write(
-        &path,
-        format!(
-            "localhost ansible_connection=local ansible_python_interpreter={}\n",
-            ansible_tool("python").display()
-        ),
-    )
-    .unwrap();
-    path
 }
 
 /// One ansible-playbook run: the recap_json document and what it printed.
@@ -410,10 +396,12 @@ fn ansible_test_sanity_passes_offline_and_catches_an_undocumented_option() {
 /// Every module and the lookup against pm: check mode predicts and
 /// changes nothing, `changed` is pm's, a failure carries pm's code, hint
 /// and retryable, a busy lock is retried by `until` because pm says it is
-/// retryable, the lookup's value stays out of every output.
+/// retryable, a master password reaches pm through its environment, the
+/// lookup's value stays out of every output.
 #[test]
 fn the_modules_wrap_pm_with_check_mode_and_pms_errors() {
     let net = Net::new(AUTHKEY);
+    net.lock_vault();
     let dir = net.sb.path();
     std::fs::write(dir.join("root.tar"), example_tar()).unwrap();
     std::fs::write(dir.join("hostile.tar"), hostile_tar()).unwrap();
@@ -441,8 +429,9 @@ fn the_modules_wrap_pm_with_check_mode_and_pms_errors() {
         };
     }
     ansible_env(&mut cmd, dir);
+    cmd.env("PM_TEST_MASTER_PASSWORD", MASTER_PASSWORD);
     cmd.arg("-i")
-        .arg(inventory(dir))
+        .arg(repo().join("examples/ansible/inventory.ini"))
         .arg(playbook("modules.yml"))
         .arg("-e")
         .arg(format!(
@@ -524,8 +513,7 @@ fn the_modules_wrap_pm_with_check_mode_and_pms_errors() {
         std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    assert!(
-        !printed.contains(GITHUB_PASSWORD),
-        "the secret leaked: {printed}"
-    );
+    for secret in [GITHUB_PASSWORD, MASTER_PASSWORD, AUTHKEY] {
+        assert!(!printed.contains(secret), "a secret leaked: {printed}");
+    }
 }

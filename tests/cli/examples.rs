@@ -6,7 +6,7 @@
 //! (`examples/shell/`) with the real jq.
 
 use crate::bw_fixture::{AUTHKEY, GITHUB_PASSWORD, MASTER_PASSWORD, RAY_TOKEN};
-use crate::collection::{Run, ansible_env, ansible_tool, inventory};
+use crate::collection::{Run, ansible_env, ansible_tool};
 use crate::dry_run::fingerprint;
 use crate::net::Net;
 use crate::ray_cluster::{self, Cluster, HEAD_IP, HOST_NS, PORT, raylet_of};
@@ -126,7 +126,7 @@ impl SiteHost {
         let mut cmd = self.in_namespace(&ansible_tool("ansible-playbook"));
         ansible_env(&mut cmd, self.dir());
         cmd.arg("-i")
-            .arg(inventory(self.dir()))
+            .arg(example("ansible/inventory.ini"))
             .arg(example(&format!("ansible/{playbook}")));
         for (var, value) in [
             ("image_source", &self.image),
