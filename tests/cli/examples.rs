@@ -9,7 +9,7 @@ use crate::bw_fixture::{AUTHKEY, GITHUB_PASSWORD, MASTER_PASSWORD, RAY_TOKEN};
 use crate::collection::{Run, ansible_env, ansible_tool};
 use crate::dry_run::fingerprint;
 use crate::net::Net;
-use crate::ray_cluster::{self, Cluster, HEAD_IP, HOST_NS, PORT, raylet_of};
+use crate::ray_cluster::{self, Cluster, HEAD_IP, PORT, host_ns, raylet_of};
 use crate::rootfs::{assert_holds_example, example_tar, hostile_tar, running_as_root};
 use crate::support::{Sandbox, json_of, wait_for_line};
 use serde_json::Value;
@@ -90,7 +90,7 @@ impl SiteHost {
     /// environment (pm's settings, no RAY_* of the caller's).
     fn in_namespace(&self, program: &Path) -> Command {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", HOST_NS]).arg(program);
+        cmd.args(["netns", "exec", &host_ns()]).arg(program);
         for (key, value) in self.net.pm_std().get_envs() {
             match value {
                 Some(value) => cmd.env(key, value),

@@ -8,7 +8,7 @@
 
 use crate::bw_fixture::{BwFixture, RAY_TOKEN, RAY_TOKEN_STALE};
 use crate::ray_cluster::{
-    self as cluster, BLACK_HOLE, Cluster, HEAD_IP, HOST_IP, HOST_NS, PORT, members, raylet_of,
+    self as cluster, BLACK_HOLE, Cluster, HEAD_IP, HOST_IP, PORT, host_ns, members, raylet_of,
 };
 use crate::support::{Sandbox, error_code, json_of};
 use serde_json::{Value, json};
@@ -357,7 +357,7 @@ impl Host {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", HOST_NS])
+        cmd.args(["netns", "exec", &host_ns()])
             .arg(assert_cmd::cargo::cargo_bin("pm"))
             .args(args);
         for (key, _) in std::env::vars() {

@@ -30,8 +30,17 @@ use std::process::{Command, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-pub const HEAD_NS: &str = "pmph";
-pub const HOST_NS: &str = "pmpw";
+/// The head's network namespace. Both namespaces are this process's own
+/// (`pmph<pid>`, `pmpw<pid>`, and their veth pair): the suites of several
+/// checkouts may run on one machine, and none may delete or reuse another's.
+pub fn head_ns() -> String {
+    format!("pmph{}", std::process::id())
+}
+
+/// The provider's host's network namespace.
+pub fn host_ns() -> String {
+    format!("pmpw{}", std::process::id())
+}
 pub const HEAD_IP: &str = "10.215.15.1";
 pub const HOST_IP: &str = "10.215.15.2";
 /// An address on the veth's subnet with no host behind it.
@@ -183,7 +192,7 @@ impl Cluster {
             "--include-dashboard=false",
         ];
         args.extend(NODE_ARGS);
-        cluster.head_group = cluster.ray_start(HEAD_NS, &venv, &args, &head_dir);
+        cluster.head_group = cluster.ray_start(&head_ns(), &venv, &args, &head_dir);
         cluster
     }
 
@@ -203,7 +212,7 @@ impl Cluster {
         let ip = format!("--node-ip-address={HOST_IP}");
         let mut args = vec!["start", &address, &ip];
         args.extend(NODE_ARGS);
-        self.ray_start(HOST_NS, &venv, &args, &dir)
+        self.ray_start(&host_ns(), &venv, &args, &dir)
     }
 
     /// Stops a node [`Cluster::start_bystander`] started: SIGTERM to its
@@ -276,7 +285,14 @@ print(json.dumps([{"node_id": n.node_id.hex(), "ip": n.node_manager_address,
     for n in c.get_all_node_info(timeout=10).values()]))
 "#;
         let out = Command::new("ip")
-            .args(["netns", "exec", HEAD_NS, "env", "-i", "RAY_AUTH_MODE=token"])
+            .args([
+                "netns",
+                "exec",
+                &head_ns(),
+                "env",
+                "-i",
+                "RAY_AUTH_MODE=token",
+            ])
             .arg(format!("RAY_AUTH_TOKEN_PATH={}", self.token_file.display()))
             .arg(ray_venv().join("bin/python"))
             .args(["-c", script])
@@ -306,8 +322,8 @@ impl Drop for Cluster {
         let t = Instant::now();
         stop_everything_under(self.scratch.path());
         eprintln!("ray: teardown: processes stopped in {:.1?}", t.elapsed());
-        for ns in [HEAD_NS, HOST_NS] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        for ns in [head_ns(), host_ns()] {
+            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
         }
         eprintln!("ray: teardown: namespaces deleted in {:.1?}", t.elapsed());
         let _ = std::fs::remove_dir_all(self.scratch.path());
@@ -323,46 +339,39 @@ fn make_namespaces() {
             "ip {args:?} failed (the Ray tests need root)"
         );
     };
-    for ns in [HEAD_NS, HOST_NS] {
-        // Left by an earlier run that was killed: start clean.
-        let _ = Command::new("ip")
-            .args(["netns", "del", ns])
-            .stderr(Stdio::null())
-            .status();
+    // Left by runs that were killed (their process is gone): removed.
+    for entry in std::fs::read_dir("/run/netns")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("pmph")
+            .or_else(|| name.strip_prefix("pmpw"))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+            let _ = Command::new("ip")
+                .args(["netns", "del", &name])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
-    ip(&["netns", "add", HEAD_NS]);
-    ip(&["netns", "add", HOST_NS]);
+    let (head, host) = (head_ns(), host_ns());
+    let head_dev = format!("vh{}", std::process::id());
+    let host_dev = format!("vw{}", std::process::id());
+    ip(&["netns", "add", &head]);
+    ip(&["netns", "add", &host]);
     ip(&[
-        "link",
-        "add",
-        "veth-pmph",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "veth-pmpw",
+        "link", "add", &head_dev, "type", "veth", "peer", "name", &host_dev,
     ]);
-    ip(&["link", "set", "veth-pmph", "netns", HEAD_NS]);
-    ip(&["link", "set", "veth-pmpw", "netns", HOST_NS]);
-    ip(&[
-        "-n",
-        HEAD_NS,
-        "addr",
-        "add",
-        &format!("{HEAD_IP}/24"),
-        "dev",
-        "veth-pmph",
-    ]);
-    ip(&[
-        "-n",
-        HOST_NS,
-        "addr",
-        "add",
-        &format!("{HOST_IP}/24"),
-        "dev",
-        "veth-pmpw",
-    ]);
-    for (ns, dev) in [(HEAD_NS, "veth-pmph"), (HOST_NS, "veth-pmpw")] {
+    ip(&["link", "set", &head_dev, "netns", &head]);
+    ip(&["link", "set", &host_dev, "netns", &host]);
+    let head_addr = format!("{HEAD_IP}/24");
+    let host_addr = format!("{HOST_IP}/24");
+    ip(&["-n", &head, "addr", "add", &head_addr, "dev", &head_dev]);
+    ip(&["-n", &host, "addr", "add", &host_addr, "dev", &host_dev]);
+    for (ns, dev) in [(&head, &head_dev), (&host, &host_dev)] {
         ip(&["-n", ns, "link", "set", "lo", "up"]);
         ip(&["-n", ns, "link", "set", dev, "up"]);
     }
