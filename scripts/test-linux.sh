@@ -30,6 +30,7 @@ apt_packages=(
   binutils        # the UML xstate shim's AVX-512 check (gcc is a build package)
   chromium        # inspect: the HTML report opened in real headless Chromium
   iproute2        # provider: the Ray tests' network namespaces (ip netns, veth)
+  jq              # examples/shell: the shell examples read pm's JSON with it
 )
 
 log() { printf '\n==> %s\n' "$*" >&2; }
@@ -110,6 +111,53 @@ install_ansible() {
 }
 if [ -z "${PM_SKIP_INSTALL:-}" ]; then
   install_ansible
+fi
+
+# ansible (issue 16): `ansible-test sanity` on the pm.platform collection
+# (ansible/), which the tests run with no network. ansible-test makes one
+# virtual environment per sanity test under ~/.ansible/test and pip-installs
+# its pinned requirements into it, after bootstrapping pip with get-pip.py
+# from ci-files.testing.ansible.com. Here, once per ansible-core version, a
+# sanity run with network makes those environments under
+# .tools/ansible-test-home (the HOME the tests give ansible-test), with
+# scripts/ansible-test-get-pip.py as the bootstrap script: pip from its wheel
+# on PyPI, since that host is not reachable from every CI.
+install_ansible_test() {
+  local tools_p venv home version python pip_version cache work
+  tools_p="$(cd "$tools" && pwd -P)"
+  venv="$tools_p/venv-ansible"
+  home="$tools_p/ansible-test-home"
+  version=$("$venv/bin/python" -c 'import ansible; print(ansible.__version__)')
+  [ -f "$home/ready-$version" ] && return 0
+  log "ansible-test sanity environments for ansible-core $version into .tools/ansible-test-home"
+  python=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  pip_version=$(sed -n "s/^ *pip='\([0-9.]*\)',\$/\1/p" \
+    "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py)
+  [ -n "$pip_version" ] || { echo "cannot tell which pip ansible-test $version bootstraps" >&2; return 1; }
+  cache="$home/.ansible/test/cache"
+  rm -rf "$home"
+  mkdir -p "$cache/wheels"
+  "$venv/bin/pip" download -q --no-cache-dir --no-deps -d "$cache/wheels" "pip==$pip_version"
+  cp scripts/ansible-test-get-pip.py "$cache/get_pip_${pip_version//./_}.py"
+  work=$(mktemp -d)
+  ANSIBLE_HOME="$work/home" "$venv/bin/ansible-galaxy" collection build ansible/ --output-path "$work" >/dev/null
+  ANSIBLE_HOME="$work/home" "$venv/bin/ansible-galaxy" collection install "$work"/pm-platform-*.tar.gz -p "$work/c" >/dev/null 2>&1
+  # Whether the collection passes is the tests' business; this run only
+  # makes the environments (each test's is made before it runs).
+  (cd "$work/c/ansible_collections/pm/platform" &&
+    HOME="$home" ANSIBLE_HOME="$work/home" LC_ALL=C.UTF-8 \
+      "$venv/bin/ansible-test" sanity --local --python "$python" --color no >"$work/sanity.log" 2>&1) || true
+  if ! compgen -G "$home/.ansible/test/venv/sanity.validate-modules/$python/*/marker.txt" >/dev/null; then
+    cat "$work/sanity.log" >&2
+    rm -rf "$work"
+    echo "ansible-test made no sanity environments" >&2
+    return 1
+  fi
+  rm -rf "$work"
+  touch "$home/ready-$version"
+}
+if [ -z "${PM_SKIP_INSTALL:-}" ]; then
+  install_ansible_test
 fi
 
 # provider (issue 15): Ray for the onboarding tests. One download into a

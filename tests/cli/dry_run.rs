@@ -13,7 +13,7 @@ use std::path::Path;
 /// `-wal`/`-shm` files, which any reader of a WAL database creates when they
 /// are missing (they hold no data; the next writer removes them), and the
 /// mtimes of folders, which their creation changes.
-fn fingerprint(dir: &Path) -> BTreeMap<String, (u64, i64, i64, u64)> {
+pub fn fingerprint(dir: &Path) -> BTreeMap<String, (u64, i64, i64, u64)> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -1,17 +1,16 @@
 //! `pm provider register|onboard|status|leave`.
 //!
 //! The first tests need no cluster. The last one walks every scenario
-//! against one real Ray 2.60 cluster (see `cluster`): a head in one network
-//! namespace, the provider's host in another, token auth with the vault
-//! fixture's token read by the real `bw`. Ray tests must not run in
-//! parallel (Ray shares one process table), so they are one test that
-//! starts the head once.
-
-mod cluster;
+//! against the one real Ray 2.60 cluster of the test process (see
+//! `ray_cluster`, which lends it to one test at a time): a head in one
+//! network namespace, the provider's host in another, token auth with the
+//! vault fixture's token read by the real `bw`.
 
 use crate::bw_fixture::{BwFixture, RAY_TOKEN, RAY_TOKEN_STALE};
+use crate::ray_cluster::{
+    self as cluster, BLACK_HOLE, Cluster, HEAD_IP, HOST_IP, PORT, host_ns, members, raylet_of,
+};
 use crate::support::{Sandbox, error_code, json_of, output_document};
-use cluster::{BLACK_HOLE, Cluster, HEAD_IP, HOST_IP, HOST_NS, PORT, members, raylet_of};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
@@ -358,7 +357,7 @@ impl Host {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new("ip");
-        cmd.args(["netns", "exec", HOST_NS])
+        cmd.args(["netns", "exec", &host_ns()])
             .arg(assert_cmd::cargo::cargo_bin("pm"))
             .args(args);
         for (key, _) in std::env::vars() {
@@ -446,9 +445,8 @@ impl Host {
 #[test]
 fn ray_onboarding_against_a_real_cluster() {
     let started = Instant::now();
-    let cluster = Cluster::start();
+    let cluster = cluster::lease("provider::ray_onboarding_against_a_real_cluster");
     let vault = Vault::new(&cluster);
-    eprintln!("ray: head up in {:.1?}", started.elapsed());
     let a = Host::new(&cluster, &vault, "a");
     let timed = |name: &str, scenario: &dyn Fn()| {
         let t = Instant::now();
@@ -476,6 +474,7 @@ fn ray_onboarding_against_a_real_cluster() {
         a_python_unlike_the_heads_is_refused_before_ray_start(&cluster, &vault)
     });
     a.assert_no_token_leaked();
+    cluster.stop_node(bystander);
     eprintln!("ray: all scenarios in {:.1?}", started.elapsed());
 }
 

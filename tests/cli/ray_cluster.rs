@@ -1,4 +1,6 @@
-//! A real Ray cluster for the provider tests, as the reference records it
+//! The one real Ray cluster of the test process, shared by every test that
+//! needs Ray (`provider::ray_onboarding_against_a_real_cluster`, the site
+//! playbooks in `examples`), as the reference records it
 //! (`ansible-ray.md`): Ray 2.60 from `.tools/venv-ray` (installed by
 //! scripts/test-linux.sh), a head in one network namespace and the
 //! provider's "host" in another, joined by a veth pair. The namespaces'
@@ -10,6 +12,14 @@
 //! fit in 107 bytes), and teardown stops every process whose command line
 //! names that directory, by process group: never `ray stop`, which would
 //! stop every Ray process on the machine.
+//!
+//! Sharing: [`lease`] starts the cluster for the first user and lends it to
+//! one test at a time (Ray shares one process table, and the tests count
+//! the head's nodes), so two Ray tests never overlap and the head starts
+//! once. The last of [`USERS`] to finish tears it down; when a filter runs
+//! only some of them, an `atexit` hook does at process exit. A user leaves
+//! the cluster as it found it: every node it joined has left (its own
+//! processes may still run, under its own directories).
 
 use crate::bw_fixture::RAY_TOKEN;
 use serde_json::Value;
@@ -17,10 +27,20 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-pub const HEAD_NS: &str = "pmph";
-pub const HOST_NS: &str = "pmpw";
+/// The head's network namespace. Both namespaces are this process's own
+/// (`pmph<pid>`, `pmpw<pid>`, and their veth pair): the suites of several
+/// checkouts may run on one machine, and none may delete or reuse another's.
+pub fn head_ns() -> String {
+    format!("pmph{}", std::process::id())
+}
+
+/// The provider's host's network namespace.
+pub fn host_ns() -> String {
+    format!("pmpw{}", std::process::id())
+}
 pub const HEAD_IP: &str = "10.215.15.1";
 pub const HOST_IP: &str = "10.215.15.2";
 /// An address on the veth's subnet with no host behind it.
@@ -32,6 +52,95 @@ pub const NODE_ARGS: [&str; 3] = [
     "--num-gpus=0",
     "--object-store-memory=100000000",
 ];
+
+/// Every test that leases the cluster, by name: when all of them have
+/// finished, the last one tears it down.
+pub const USERS: [&str; 2] = [
+    "provider::ray_onboarding_against_a_real_cluster",
+    "examples::the_site_playbooks_take_a_host_from_nothing_to_serving",
+];
+
+struct Shared {
+    cluster: Option<Cluster>,
+    finished: Vec<&'static str>,
+}
+
+static SHARED: Mutex<Shared> = Mutex::new(Shared {
+    cluster: None,
+    finished: Vec::new(),
+});
+
+/// The cluster, lent to one test until the lease is dropped.
+pub struct Lease {
+    user: &'static str,
+    shared: MutexGuard<'static, Shared>,
+}
+
+/// Waits for the cluster (another test may hold it), starting it for the
+/// first user. `user` must be one of [`USERS`].
+pub fn lease(user: &'static str) -> Lease {
+    assert!(USERS.contains(&user), "{user} is not in ray_cluster::USERS");
+    // A user that panicked poisons the lock; the cluster itself is fine
+    // (the lease's drop already did the bookkeeping).
+    let mut shared = SHARED.lock().unwrap_or_else(|p| p.into_inner());
+    match &shared.cluster {
+        None => {
+            let started = Instant::now();
+            shared.cluster = Some(Cluster::start());
+            eprintln!("ray: head up in {:.1?} (for {user})", started.elapsed());
+            // SAFETY: registers a plain extern "C" function with no arguments.
+            unsafe { libc::atexit(teardown_at_exit) };
+        }
+        Some(cluster) => {
+            // What the previous user joined has left; the head may take a
+            // moment to list it dead.
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                let alive = cluster.alive_nodes();
+                if alive.len() == 1 {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "a previous user of the cluster left nodes joined: {alive:?}"
+                );
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    }
+    Lease { user, shared }
+}
+
+impl std::ops::Deref for Lease {
+    type Target = Cluster;
+    fn deref(&self) -> &Cluster {
+        self.shared.cluster.as_ref().expect("a leased cluster")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let user = self.user;
+        if !self.shared.finished.contains(&user) {
+            self.shared.finished.push(user);
+        }
+        if USERS.iter().all(|u| self.shared.finished.contains(u)) {
+            eprintln!("ray: the last user ({user}) tears the cluster down");
+            drop(self.shared.cluster.take());
+        }
+    }
+}
+
+/// At process exit, whatever a filter left running (a no-op once the last
+/// user tore the cluster down).
+extern "C" fn teardown_at_exit() {
+    let mut shared = match SHARED.try_lock() {
+        Ok(guard) => guard,
+        Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+        Err(std::sync::TryLockError::WouldBlock) => return,
+    };
+    drop(shared.cluster.take());
+}
 
 /// `.tools/venv-ray` and the wheels it was installed from.
 pub fn ray_venv() -> PathBuf {
@@ -83,7 +192,7 @@ impl Cluster {
             "--include-dashboard=false",
         ];
         args.extend(NODE_ARGS);
-        cluster.head_group = cluster.ray_start(HEAD_NS, &venv, &args, &head_dir);
+        cluster.head_group = cluster.ray_start(&head_ns(), &venv, &args, &head_dir);
         cluster
     }
 
@@ -103,7 +212,23 @@ impl Cluster {
         let ip = format!("--node-ip-address={HOST_IP}");
         let mut args = vec!["start", &address, &ip];
         args.extend(NODE_ARGS);
-        self.ray_start(HOST_NS, &venv, &args, &dir)
+        self.ray_start(&host_ns(), &venv, &args, &dir)
+    }
+
+    /// Stops a node [`Cluster::start_bystander`] started: SIGTERM to its
+    /// group (the raylet then tells the head it leaves), SIGKILL if it is
+    /// still there after 30 s.
+    pub fn stop_node(&self, group: i32) {
+        // SAFETY: the group is a node this test started.
+        unsafe { libc::kill(-group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !members(group).is_empty() {
+            if Instant::now() >= deadline {
+                // SAFETY: as above.
+                unsafe { libc::kill(-group, libc::SIGKILL) };
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Runs `ray start` in `ns` as the leader of a new session, so that its
@@ -160,7 +285,14 @@ print(json.dumps([{"node_id": n.node_id.hex(), "ip": n.node_manager_address,
     for n in c.get_all_node_info(timeout=10).values()]))
 "#;
         let out = Command::new("ip")
-            .args(["netns", "exec", HEAD_NS, "env", "-i", "RAY_AUTH_MODE=token"])
+            .args([
+                "netns",
+                "exec",
+                &head_ns(),
+                "env",
+                "-i",
+                "RAY_AUTH_MODE=token",
+            ])
             .arg(format!("RAY_AUTH_TOKEN_PATH={}", self.token_file.display()))
             .arg(ray_venv().join("bin/python"))
             .args(["-c", script])
@@ -190,8 +322,8 @@ impl Drop for Cluster {
         let t = Instant::now();
         stop_everything_under(self.scratch.path());
         eprintln!("ray: teardown: processes stopped in {:.1?}", t.elapsed());
-        for ns in [HEAD_NS, HOST_NS] {
-            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+        for ns in [head_ns(), host_ns()] {
+            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
         }
         eprintln!("ray: teardown: namespaces deleted in {:.1?}", t.elapsed());
         let _ = std::fs::remove_dir_all(self.scratch.path());
@@ -207,46 +339,39 @@ fn make_namespaces() {
             "ip {args:?} failed (the Ray tests need root)"
         );
     };
-    for ns in [HEAD_NS, HOST_NS] {
-        // Left by an earlier run that was killed: start clean.
-        let _ = Command::new("ip")
-            .args(["netns", "del", ns])
-            .stderr(Stdio::null())
-            .status();
+    // Left by runs that were killed (their process is gone): removed.
+    for entry in std::fs::read_dir("/run/netns")
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name
+            .strip_prefix("pmph")
+            .or_else(|| name.strip_prefix("pmpw"))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if pid.is_some_and(|pid| !Path::new("/proc").join(pid).exists()) {
+            let _ = Command::new("ip")
+                .args(["netns", "del", &name])
+                .stderr(Stdio::null())
+                .status();
+        }
     }
-    ip(&["netns", "add", HEAD_NS]);
-    ip(&["netns", "add", HOST_NS]);
+    let (head, host) = (head_ns(), host_ns());
+    let head_dev = format!("vh{}", std::process::id());
+    let host_dev = format!("vw{}", std::process::id());
+    ip(&["netns", "add", &head]);
+    ip(&["netns", "add", &host]);
     ip(&[
-        "link",
-        "add",
-        "veth-pmph",
-        "type",
-        "veth",
-        "peer",
-        "name",
-        "veth-pmpw",
+        "link", "add", &head_dev, "type", "veth", "peer", "name", &host_dev,
     ]);
-    ip(&["link", "set", "veth-pmph", "netns", HEAD_NS]);
-    ip(&["link", "set", "veth-pmpw", "netns", HOST_NS]);
-    ip(&[
-        "-n",
-        HEAD_NS,
-        "addr",
-        "add",
-        &format!("{HEAD_IP}/24"),
-        "dev",
-        "veth-pmph",
-    ]);
-    ip(&[
-        "-n",
-        HOST_NS,
-        "addr",
-        "add",
-        &format!("{HOST_IP}/24"),
-        "dev",
-        "veth-pmpw",
-    ]);
-    for (ns, dev) in [(HEAD_NS, "veth-pmph"), (HOST_NS, "veth-pmpw")] {
+    ip(&["link", "set", &head_dev, "netns", &head]);
+    ip(&["link", "set", &host_dev, "netns", &host]);
+    let head_addr = format!("{HEAD_IP}/24");
+    let host_addr = format!("{HOST_IP}/24");
+    ip(&["-n", &head, "addr", "add", &head_addr, "dev", &head_dev]);
+    ip(&["-n", &host, "addr", "add", &host_addr, "dev", &host_dev]);
+    for (ns, dev) in [(&head, &head_dev), (&host, &host_dev)] {
         ip(&["-n", ns, "link", "set", "lo", "up"]);
         ip(&["-n", ns, "link", "set", dev, "up"]);
     }
@@ -333,7 +458,7 @@ pub fn raylet_of(temp_dir: &Path) -> Option<(i32, i32, String)> {
 /// SIGKILL to every group with a process under `root` (a test's
 /// leftovers need no grace: the head's gcs_server takes seconds to end on
 /// SIGTERM), until none is left.
-fn stop_everything_under(root: &Path) {
+pub fn stop_everything_under(root: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let mut groups: Vec<i32> = processes_under(root).into_iter().map(|(_, g)| g).collect();
