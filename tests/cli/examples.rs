@@ -9,7 +9,7 @@ use crate::bw_fixture::{AUTHKEY, GITHUB_PASSWORD, MASTER_PASSWORD, RAY_TOKEN};
 use crate::collection::{Run, ansible_env, ansible_tool};
 use crate::dry_run::fingerprint;
 use crate::net::Net;
-use crate::ray_cluster::{self, Cluster, HEAD_IP, PORT, host_ns, raylet_of};
+use crate::ray_cluster::{self, Cluster, host_ns, raylet_of};
 use crate::rootfs::{assert_holds_example, example_tar, hostile_tar, running_as_root};
 use crate::support::{Sandbox, json_of, wait_for_line};
 use serde_json::Value;
@@ -48,25 +48,9 @@ impl SiteHost {
         let password_file = dir.join("bw-master");
         std::fs::write(&password_file, format!("{MASTER_PASSWORD}\n")).unwrap();
         std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let venv_ray = ray_cluster::ray_venv();
-        let s = |p: &Path| p.display().to_string();
-        for (key, value) in [
-            ("PM_PROVIDER_CLUSTER_ADDRESS", format!("{HEAD_IP}:{PORT}")),
-            ("PM_PROVIDER_PYTHON", s(&venv_ray.join("bin/python"))),
-            // One venv for both playbooks' hosts: pm makes it for the
-            // first, the second finds it done.
-            (
-                "PM_PROVIDER_VENV",
-                s(&cluster.scratch.path().join("venv-site")),
-            ),
-            ("PM_PROVIDER_WHEELHOUSE", s(&ray_cluster::wheelhouse())),
-            ("PM_PROVIDER_NUM_CPUS", "1".to_string()),
-            ("PM_PROVIDER_NUM_GPUS", "0".to_string()),
-            ("PM_PROVIDER_OBJECT_STORE_MEMORY", "100000000".to_string()),
-            ("PM_PROVIDER_VERIFY_HOLD", "2".to_string()),
-            ("PM_PROVIDER_RETRY_DELAY", "1".to_string()),
-            ("PM_PROVIDER_CONNECT_TIMEOUT", "2".to_string()),
-        ] {
+        // One venv for both playbooks' hosts: pm makes it for the first,
+        // the second finds it done.
+        for (key, value) in ray_cluster::provider_env(&cluster.scratch.path().join("venv-site")) {
             net.set(key, &value);
         }
         let credential_dir = dir.join("credentials");

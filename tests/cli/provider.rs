@@ -8,7 +8,7 @@
 
 use crate::bw_fixture::{BwFixture, RAY_TOKEN, RAY_TOKEN_STALE};
 use crate::ray_cluster::{
-    self as cluster, BLACK_HOLE, Cluster, HEAD_IP, HOST_IP, PORT, host_ns, members, raylet_of,
+    self as cluster, BLACK_HOLE, Cluster, HOST_IP, PORT, host_ns, members, raylet_of,
 };
 use crate::support::{Sandbox, error_code, json_of, output_document};
 use serde_json::{Value, json};
@@ -316,28 +316,18 @@ struct Host {
 impl Host {
     fn new(cluster: &Cluster, vault: &Vault, name: &str) -> Host {
         let dir = cluster.dir(name);
-        let venv_ray = cluster::ray_venv();
         let s = |v: &Path| v.display().to_string();
-        let env = [
+        let mut env = cluster::provider_env(&cluster.scratch.path().join("venv"));
+        env.extend([
             ("PM_STATE", s(&dir.join("state.db"))),
-            ("PM_PROVIDER_CLUSTER_ADDRESS", format!("{HEAD_IP}:{PORT}")),
             (
                 "PM_PROVIDER_STEPS",
                 "prereqs,python-env,ray-join,verify".to_string(),
             ),
-            ("PM_PROVIDER_PYTHON", s(&venv_ray.join("bin/python"))),
-            ("PM_PROVIDER_VENV", s(&cluster.scratch.path().join("venv"))),
-            ("PM_PROVIDER_WHEELHOUSE", s(&cluster::wheelhouse())),
-            ("PM_PROVIDER_NUM_CPUS", "1".to_string()),
-            ("PM_PROVIDER_NUM_GPUS", "0".to_string()),
-            ("PM_PROVIDER_OBJECT_STORE_MEMORY", "100000000".to_string()),
-            ("PM_PROVIDER_VERIFY_HOLD", "2".to_string()),
-            ("PM_PROVIDER_RETRY_DELAY", "1".to_string()),
-            ("PM_PROVIDER_CONNECT_TIMEOUT", "2".to_string()),
             ("PM_VAULT_BW_PATH", s(&bw_program())),
             ("PM_VAULT_DATA_DIR", s(&vault.fixture.dir)),
             ("PM_VAULT_SESSION_DIR", s(&vault.session_dir)),
-        ];
+        ]);
         Host {
             env: env.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             dir,

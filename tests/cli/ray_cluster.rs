@@ -156,6 +156,25 @@ pub fn wheelhouse() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/wheels-ray")
 }
 
+/// The provider settings every test host shares: this cluster's address,
+/// the head's own Python (so preflight's version check passes), the venv
+/// `venv`, the local wheels, a small node and short retries, probes and hold.
+pub fn provider_env(venv: &Path) -> Vec<(&'static str, String)> {
+    let s = |p: &Path| p.display().to_string();
+    vec![
+        ("PM_PROVIDER_CLUSTER_ADDRESS", format!("{HEAD_IP}:{PORT}")),
+        ("PM_PROVIDER_PYTHON", s(&ray_venv().join("bin/python"))),
+        ("PM_PROVIDER_VENV", s(venv)),
+        ("PM_PROVIDER_WHEELHOUSE", s(&wheelhouse())),
+        ("PM_PROVIDER_NUM_CPUS", "1".to_string()),
+        ("PM_PROVIDER_NUM_GPUS", "0".to_string()),
+        ("PM_PROVIDER_OBJECT_STORE_MEMORY", "100000000".to_string()),
+        ("PM_PROVIDER_VERIFY_HOLD", "2".to_string()),
+        ("PM_PROVIDER_RETRY_DELAY", "1".to_string()),
+        ("PM_PROVIDER_CONNECT_TIMEOUT", "2".to_string()),
+    ]
+}
+
 /// The head, its namespaces and the scratch directory; torn down on drop.
 pub struct Cluster {
     pub scratch: tempfile::TempDir,
