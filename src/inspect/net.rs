@@ -7,6 +7,7 @@
 use super::Probes;
 use super::tools::{self, TAILSCALE_STATUS};
 use crate::config::{Config, key};
+use crate::net::tailscale;
 use crate::tool::Tool;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -101,29 +102,25 @@ fn ask_tailscale(p: &Probes) -> NetworkFacts {
     facts
 }
 
-/// B.4: connected ⇔ BackendState Running with a Tailscale IP.
+/// B.4, read as `pm net` reads it (connected ⇔ Running with a Tailscale IP).
 fn read_status(facts: &mut NetworkFacts, doc: &Value) {
-    let text = |v: &Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
-    let strings = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     facts.daemon = "running";
-    facts.backend_state = text(&doc["BackendState"]);
-    facts.tailscale_ips = strings(&doc["TailscaleIPs"]);
-    facts.connected =
-        facts.backend_state.as_deref() == Some("Running") && !facts.tailscale_ips.is_empty();
-    facts.hostname = text(&doc["Self"]["HostName"]);
-    facts.dns_name = text(&doc["Self"]["DNSName"]).map(|d| d.trim_end_matches('.').to_string());
-    facts.tailnet = text(&doc["CurrentTailnet"]["Name"]);
-    facts.magic_dns_suffix = text(&doc["MagicDNSSuffix"]);
-    facts.health = strings(&doc["Health"]);
-    facts.version = text(&doc["Version"]);
+    let Some(seen) = tailscale::observe(doc) else {
+        facts.problem = Some("tailscale status --json printed no BackendState".to_string());
+        return;
+    };
+    facts.connected = seen.connected();
+    facts.backend_state = Some(seen.backend_state);
+    facts.tailscale_ips = seen.ips;
+    facts.hostname = seen.hostname;
+    facts.dns_name = seen.dns_name.map(|d| d.trim_end_matches('.').to_string());
+    facts.tailnet = seen.tailnet;
+    facts.magic_dns_suffix = doc["MagicDNSSuffix"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    facts.health = seen.health;
+    facts.version = seen.version;
 }
 
 /// Logs of the network the support bundle takes: tailscaled's own log,

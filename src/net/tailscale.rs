@@ -202,7 +202,13 @@ impl Observed {
 
 /// Reads a status document; `None` if it is not one.
 pub fn parse_status(text: &str) -> Option<Observed> {
-    let doc: Value = serde_json::from_str(text.trim()).ok()?;
+    observe(&serde_json::from_str(text.trim()).ok()?)
+}
+
+/// The parts of a parsed status document pm uses; `None` without a
+/// BackendState. `pm net` and `pm inspect` both read the daemon through it,
+/// so they agree on what "connected" means.
+pub fn observe(doc: &Value) -> Option<Observed> {
     let state = doc.get("BackendState")?.as_str()?.to_string();
     let me = &doc["Self"];
     let strings = |v: &Value| -> Vec<String> {
