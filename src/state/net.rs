@@ -231,24 +231,16 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lock::{self, Holder};
+    use crate::lock;
     use crate::state::State;
     use serde_json::json;
-    use std::time::Duration;
 
     #[test]
     fn a_run_keeps_its_events_and_the_node_record_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state.db");
         let mut state = State::open(&path).unwrap();
-        let held = lock::acquire(
-            &dir.path().join("net.lock"),
-            "the network lock",
-            &Holder::this_process("test"),
-            Duration::ZERO,
-            |_| {},
-        )
-        .unwrap();
+        let held = lock::for_tests(dir.path());
         assert!(state.net_node().unwrap().is_none());
         assert!(state.net_last_run().unwrap().is_none());
         let node = NetNode {
@@ -290,14 +282,7 @@ mod tests {
     fn the_run_log_keeps_only_the_newest_runs() {
         let dir = tempfile::tempdir().unwrap();
         let mut state = State::open(&dir.path().join("state.db")).unwrap();
-        let held = lock::acquire(
-            &dir.path().join("net.lock"),
-            "the network lock",
-            &Holder::this_process("test"),
-            Duration::ZERO,
-            |_| {},
-        )
-        .unwrap();
+        let held = lock::for_tests(dir.path());
         state
             .write(&held, |tx| {
                 for i in 0..KEEP_RUNS + 5 {
