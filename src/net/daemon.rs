@@ -128,19 +128,23 @@ fn exited(daemon: Detached) -> Result<Option<Exit>> {
 fn died(cfg: &NetConfig, exit: Exit, offset: u64) -> anyhow::Error {
     let text = read_from(&cfg.daemon_log, offset);
     tracing::debug!(%exit, log = %text, "net_daemon_failed");
-    if DaemonMessages::classify(&text) == Some(DaemonCause::SocketBusy) {
-        return PmError::NetSocketBusy {
-            socket: cfg.socket.clone(),
-            log: cfg.daemon_log.clone(),
+    let said = match DaemonMessages::quote(&text) {
+        Some((DaemonCause::SocketBusy, _)) => {
+            return PmError::NetSocketBusy {
+                socket: cfg.socket.clone(),
+                log: cfg.daemon_log.clone(),
+            }
+            .into();
         }
-        .into();
-    }
-    let said = text
-        .lines()
-        .rev()
-        .map(strip_log_prefix)
-        .find(|l| !l.is_empty())
-        .unwrap_or("it printed nothing");
+        // The line that failed, even if shutdown chatter followed it.
+        Some((DaemonCause::BackendFailed, line)) => strip_log_prefix(line),
+        None => text
+            .lines()
+            .rev()
+            .map(strip_log_prefix)
+            .find(|l| !l.is_empty())
+            .unwrap_or("it printed nothing"),
+    };
     PmError::NetDaemonFailed {
         reason: format!("it exited at start ({exit}): {said}"),
         log: cfg.daemon_log.clone(),

@@ -161,19 +161,23 @@ pub fn failure(run: &Run) -> Option<Failure> {
         return None;
     }
     let text = format!("{}\n{}", run.output.as_str(), run.stderr.as_str());
-    let cause = CliMessages::classify(&text);
-    let line = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
-        .to_string();
+    let (cause, line) = match CliMessages::quote(&text) {
+        Some((cause, line)) => (Some(cause), line),
+        // Not in the table: Go's fatalf text is the last thing printed.
+        None => (None, last_line(&text).unwrap_or("")),
+    };
+    let line = line.to_string();
     let line = match (line.is_empty(), run.exit_code()) {
         (false, _) => line,
         (true, Some(code)) => format!("exit code {code} and no message"),
         (true, None) => "killed by a signal".to_string(),
     };
     Some(Failure { cause, line, text })
+}
+
+/// The last non-empty line of `text`, trimmed.
+fn last_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).rev().find(|l| !l.is_empty())
 }
 
 /// `tailscale status --json`, the parts pm uses (B.4).
@@ -390,6 +394,21 @@ mod tests {
             Some("https://hs.example/admin")
         );
         assert!(failure(&Run::exited(0, "")).is_none());
+    }
+
+    #[test]
+    fn a_failure_quotes_the_line_that_says_it_not_a_warning_before_it() {
+        let warning =
+            "Warning: client version \"1.100.0\" != tailscaled server version \"1.102.0\"\n";
+        let run = Run::exited(
+            1,
+            &format!("{warning}Access denied: watch IPN bus access denied\n"),
+        );
+        let failed = failure(&run).unwrap();
+        assert_eq!(failed.cause, Some(Cause::AccessDenied));
+        assert_eq!(failed.line, "Access denied: watch IPN bus access denied");
+        let run = Run::exited(1, &format!("{warning}something new went wrong\n"));
+        assert_eq!(failure(&run).unwrap().line, "something new went wrong");
     }
 
     #[test]

@@ -179,10 +179,16 @@ pub trait Messages {
 
     /// The cause of the first entry whose text occurs in `text`.
     fn classify(text: &str) -> Option<Self::Cause> {
-        Self::TABLE
-            .iter()
-            .find(|(words, _)| text.contains(words))
-            .map(|(_, cause)| *cause)
+        Self::quote(text).map(|(cause, _)| cause)
+    }
+
+    /// That cause and the line (trimmed) that says it: the line worth
+    /// quoting to the user, not whatever the tool happened to print first
+    /// (a version warning, log chatter).
+    fn quote(text: &str) -> Option<(Self::Cause, &str)> {
+        let (words, cause) = Self::TABLE.iter().find(|(words, _)| text.contains(words))?;
+        let line = text.lines().find(|l| l.contains(words)).unwrap_or(text);
+        Some((*cause, line.trim()))
     }
 }
 

@@ -272,3 +272,14 @@ fn a_message_table_classifies_output_then_stderr_first_entry_first() {
     assert_eq!(run.classify::<Table>(), Some(Said::Invalid));
     assert_eq!(Table::classify("all good"), None);
 }
+
+#[test]
+fn a_message_table_quotes_the_line_that_matched_not_the_first() {
+    let text = "Warning: client version \"1.1\" != tailscaled server version \"1.2\"\n  \
+                backend error: invalid key\nbye\n";
+    assert_eq!(
+        Table::quote(text),
+        Some((Said::Invalid, "backend error: invalid key"))
+    );
+    assert_eq!(Table::quote("all good"), None);
+}
