@@ -18,7 +18,7 @@ pub struct NetArgs {
 #[derive(Debug, Subcommand)]
 pub enum NetVerb {
     /// Join the tailnet: start tailscaled if none answers, log in with the auth key from the vault (read again when rejected), apply the settings
-    Up(DryRun),
+    Up,
     /// Show the node's state, addresses and health, the daemon, and the last recorded run (read-only)
     Status,
     /// Wait until the node is Running with a Tailscale IP; exit 9 when the timeout passes first
@@ -28,31 +28,24 @@ pub enum NetVerb {
         timeout: u64,
     },
     /// Disconnect from the tailnet, keeping the node's login (tailscale down)
-    Down(DryRun),
+    Down,
     /// Log the node out of the tailnet (tailscale logout): an ephemeral node is removed at once
-    Leave(DryRun),
-}
-
-#[derive(Debug, Args)]
-pub struct DryRun {
-    /// Change nothing; report what a run would change
-    #[arg(long)]
-    pub dry_run: bool,
+    Leave,
 }
 
 impl NetVerb {
     pub fn name(&self) -> &'static str {
         match self {
-            NetVerb::Up(_) => "up",
+            NetVerb::Up => "up",
             NetVerb::Status => "status",
             NetVerb::Wait { .. } => "wait",
-            NetVerb::Down(_) => "down",
-            NetVerb::Leave(_) => "leave",
+            NetVerb::Down => "down",
+            NetVerb::Leave => "leave",
         }
     }
 
     pub fn is_mutating(&self) -> bool {
-        matches!(self, NetVerb::Up(_) | NetVerb::Down(_) | NetVerb::Leave(_))
+        matches!(self, NetVerb::Up | NetVerb::Down | NetVerb::Leave)
     }
 }
 
@@ -70,17 +63,17 @@ pub fn outputs() -> Vec<Output> {
 
 pub fn run(args: NetArgs, ctx: &mut Context) -> Result<Outcome> {
     match args.verb {
-        NetVerb::Up(DryRun { dry_run }) => {
+        NetVerb::Up => {
             let options = UpOptions {
-                dry_run,
+                dry_run: ctx.dry_run,
                 interactive: std::io::stdin().is_terminal(),
             };
             Outcome::of(&net::up(ctx, &options)?)
         }
         NetVerb::Status => Outcome::of(&net::status(ctx)?),
         NetVerb::Wait { timeout } => Outcome::of(&net::wait(ctx, Duration::from_secs(timeout))?),
-        NetVerb::Down(DryRun { dry_run }) => Outcome::of(&net::down(ctx, dry_run)?),
-        NetVerb::Leave(DryRun { dry_run }) => Outcome::of(&net::leave(ctx, dry_run)?),
+        NetVerb::Down => Outcome::of(&net::down(ctx, ctx.dry_run)?),
+        NetVerb::Leave => Outcome::of(&net::leave(ctx, ctx.dry_run)?),
     }
 }
 

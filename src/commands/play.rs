@@ -13,10 +13,6 @@ pub struct PlayArgs {
     /// The playbook file
     pub playbook: PathBuf,
 
-    /// Run in ansible's check mode (--check): report, change nothing
-    #[arg(long)]
-    pub dry_run: bool,
-
     /// Arguments for ansible-playbook, after `--` (e.g. -- -i hosts -e x=1)
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -31,7 +27,8 @@ pub fn run(args: PlayArgs, ctx: &mut Context) -> Result<Outcome> {
     let options = PlayOptions {
         playbook: args.playbook,
         args: args.args,
-        check: args.dry_run,
+        // --dry-run (or PM_DRY_RUN) is ansible's check mode.
+        check: ctx.dry_run,
     };
     Outcome::of(&play::play(ctx, &options)?)
 }

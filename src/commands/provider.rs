@@ -54,9 +54,6 @@ pub struct RegisterArgs {
     /// The provider's username [config: provider.username, default: the login name]
     #[arg(long, value_name = "NAME")]
     pub username: Option<String>,
-    /// Report what would change, change nothing
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -75,9 +72,6 @@ pub struct OnboardArgs {
     /// Evaluate only this step
     #[arg(long, value_name = "STEP", value_parser = ALL_STEPS)]
     pub only: Option<String>,
-    /// Check every step and report what it would do; change nothing
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -85,11 +79,7 @@ pub struct OnboardArgs {
 Only the processes of the node this provider started are stopped: its
 process group, checked to still hold its raylet (never `ray stop`, which
 stops every Ray process on the machine). Leaving twice changes nothing.")]
-pub struct LeaveArgs {
-    /// Report what would be stopped, stop nothing
-    #[arg(long)]
-    pub dry_run: bool,
-}
+pub struct LeaveArgs {}
 
 /// What each verb prints, for `pm schema` (the dry runs print the same
 /// types, which say `dry_run` themselves).
@@ -110,7 +100,7 @@ pub fn run(args: ProviderArgs, ctx: &mut Context) -> Result<Outcome> {
             let lock = ctx.provider_lock()?;
             let options = RegisterOptions {
                 username: a.username,
-                dry_run: a.dry_run,
+                dry_run: ctx.dry_run,
             };
             Outcome::of(&provider::register(
                 ctx.state()?,
@@ -123,7 +113,7 @@ pub fn run(args: ProviderArgs, ctx: &mut Context) -> Result<Outcome> {
             let lock = ctx.provider_lock()?;
             let options = OnboardOptions {
                 selection: Selection::from_flags(a.from, a.only)?,
-                dry_run: a.dry_run,
+                dry_run: ctx.dry_run,
                 interactive,
             };
             let (bars, config) = (ctx.bars(), ctx.config.clone());
@@ -131,10 +121,10 @@ pub fn run(args: ProviderArgs, ctx: &mut Context) -> Result<Outcome> {
             Outcome::of(&done)
         }
         ProviderVerb::Status => Outcome::of(&provider::status(ctx.read_state()?, &settings)?),
-        ProviderVerb::Leave(a) => {
+        ProviderVerb::Leave(_) => {
             let lock = ctx.provider_lock()?;
             let options = LeaveOptions {
-                dry_run: a.dry_run,
+                dry_run: ctx.dry_run,
                 interactive,
             };
             let config = ctx.config.clone();

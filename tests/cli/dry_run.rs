@@ -177,3 +177,34 @@ fn pool_create_predicts_without_making_its_files() {
     let doc = dry(&sb, &["pool", "destroy"]);
     assert_eq!(doc["changed"], false, "{doc}");
 }
+
+/// `PM_DRY_RUN=1` is `--dry-run` for every command, the verbs that once had
+/// a flag of their own (net, play, provider) included.
+#[test]
+fn pm_dry_run_in_the_environment_is_the_flag() {
+    let sb = Sandbox::new();
+    let (doc, code) = json_of(sb.pm().args(["provider", "register", "--username", "ops"]));
+    assert_eq!((code, &doc["dry_run"]), (0, &false.into()), "{doc}");
+    // The provider's dry runs still take (and so stamp) the provider lock.
+    let unlocked = |dir: &Path| {
+        let mut files = fingerprint(dir);
+        files.retain(|name, _| !name.ends_with(".lock"));
+        files
+    };
+    let before = unlocked(sb.path());
+    let (doc, code) = json_of(sb.pm().env("PM_DRY_RUN", "1").args([
+        "provider",
+        "register",
+        "--username",
+        "ops2",
+    ]));
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        (&doc["dry_run"], &doc["changed"]),
+        (&true.into(), &true.into()),
+        "{doc}"
+    );
+    assert_eq!(unlocked(sb.path()), before, "PM_DRY_RUN=1 changed files");
+    let (status, _) = json_of(sb.pm().args(["provider", "status"]));
+    assert_eq!(status["provider"]["username"], "ops", "{status}");
+}
