@@ -7,6 +7,7 @@ use super::ray::{self, Installed};
 use super::settings::{Settings, VersionPin};
 use crate::error::PmError;
 use crate::paths::create_private_dir;
+use crate::secret::Secret;
 use crate::tool::{Messages, Run, Tool, ToolError, ToolSpec};
 use anyhow::Result;
 use serde::Serialize;
@@ -193,18 +194,22 @@ fn pip_install(settings: &Settings, pin: &VersionPin) -> Result<()> {
         "--no-input".to_string(),
         "--quiet".to_string(),
     ];
+    // A private index URL often carries `user:token@`: it goes to pip in its
+    // environment (PIP_INDEX_URL), not on argv where every user can read it,
+    // and as a Secret, so no log or error shows it.
+    let mut index = None;
     if let Some(dir) = &settings.wheelhouse {
         args.extend(["--no-index".to_string(), "--find-links".to_string()]);
         args.push(dir.display().to_string());
     } else if let Some(url) = &settings.index_url {
-        args.extend(["--index-url".to_string(), url.clone()]);
+        index = Some(Secret::new(url.clone()));
     }
     args.push(pin.requirement());
-    let run = pip
-        .call(&args)
-        .timeout(settings.timeouts.install)
-        .run_piped()
-        .map_err(|e| env_error(venv, e))?;
+    let mut call = pip.call(&args).timeout(settings.timeouts.install);
+    if let Some(url) = &index {
+        call = call.env_secret("PIP_INDEX_URL", url);
+    }
+    let run = call.run_piped().map_err(|e| env_error(venv, e))?;
     if run.succeeded() {
         return Ok(());
     }

@@ -162,6 +162,36 @@ fn an_address_that_would_join_nothing_fails_the_prerequisites() {
     }
 }
 
+/// A private index's credentials stay out of pip's argv, pm's debug log
+/// and the error: pm hands the URL to pip as PIP_INDEX_URL.
+#[test]
+fn the_package_index_url_reaches_pip_only_in_its_environment() {
+    let sb = Sandbox::new();
+    json_of(sb.pm().args(["provider", "register"]));
+    let out = sb
+        .pm()
+        .args(["-vv", "provider", "onboard", "--only", "python-env"])
+        .env("PM_PROVIDER_PYTHON", cluster::ray_venv().join("bin/python"))
+        .env("PM_PROVIDER_VENV", sb.path().join("venv"))
+        .env(
+            "PM_PROVIDER_INDEX_URL",
+            "http://ops:idx-s3cr3t@127.0.0.1:9/simple",
+        )
+        .env("PIP_RETRIES", "0")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("provider_pip_start"), "{stderr}");
+    assert!(
+        !stdout.contains("idx-s3cr3t") && !stderr.contains("idx-s3cr3t"),
+        "{stdout}\n{stderr}"
+    );
+}
+
 /// Every provider setting is a config key `pm config show` lists; the
 /// steps are a TOML array in the file, a comma-separated list in the
 /// environment.
