@@ -222,8 +222,9 @@ impl<'a> Machine<'a> {
         let attempts = self.tally.key_attempts;
         match result {
             Ok(seen) => {
-                self.save(&seen)?;
-                let up = self.report(seen);
+                let pid = self.daemon_pid();
+                self.save(&seen, pid)?;
+                let up = self.report(seen, pid);
                 self.rec.finish(Ok(up.changed), attempts)?;
                 Ok(up)
             }
@@ -719,7 +720,15 @@ impl<'a> Machine<'a> {
     }
 
     /// Records the node as a successful up left it.
-    fn save(&mut self, seen: &Observed) -> Result<()> {
+    /// The daemon's pid: the one pm started, else whichever listens on the
+    /// socket (a scan of /proc, so done once per run).
+    fn daemon_pid(&self) -> Option<u32> {
+        self.started_daemon
+            .map(|d| d.pid)
+            .or_else(|| daemon::find_pid(&self.cfg.socket))
+    }
+
+    fn save(&mut self, seen: &Observed, pid: Option<u32>) -> Result<()> {
         let old = self.recorded.clone().unwrap_or_default();
         let node = NetNode {
             backend_state: Some(seen.backend_state.clone()),
@@ -728,11 +737,7 @@ impl<'a> Machine<'a> {
             dns_name: seen.dns_name.clone(),
             node_id: seen.node_id.clone(),
             applied: serde_json::to_value(&self.cfg.wanted).ok(),
-            daemon_pid: self
-                .started_daemon
-                .map(|d| d.pid)
-                .or_else(|| daemon::find_pid(&self.cfg.socket))
-                .or(old.daemon_pid),
+            daemon_pid: pid.or(old.daemon_pid),
             daemon_started_at_ms: old.daemon_started_at_ms,
             last_up_at_ms: Some(now_ms()),
             last_up_attempts: Some(self.tally.key_attempts),
@@ -741,11 +746,7 @@ impl<'a> Machine<'a> {
         self.rec.save_node(&node)
     }
 
-    fn report(&self, seen: Observed) -> NetUp {
-        let pid = self
-            .started_daemon
-            .map(|d| d.pid)
-            .or_else(|| daemon::find_pid(&self.cfg.socket));
+    fn report(&self, seen: Observed, pid: Option<u32>) -> NetUp {
         NetUp {
             changed: !self.actions.is_empty(),
             dry_run: false,
