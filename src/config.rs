@@ -229,6 +229,9 @@ keys! {
     IMAGE_CONCURRENCY: Int = "image.concurrency", env "PM_IMAGE_CONCURRENCY",
         default |_| Value::Int(8),
         "parallel ranged GETs per fetch; memory is at most concurrency x part size";
+    IMAGE_SPLIT_TAIL: Bool = "image.split_tail", env "PM_IMAGE_SPLIT_TAIL",
+        default |_| Value::Bool(true),
+        "at the end of a fetch, a free connection takes half of what a slower one still has to fetch (one more GET; the slower connection is closed)";
     IMAGE_RETRIES: Int = "image.retries", env "PM_IMAGE_RETRIES",
         default |_| Value::Int(5),
         "retries per part on transient failures (5xx, SlowDown, resets, timeouts, short bodies)";

@@ -207,6 +207,7 @@ fn fetch_options(args: &FetchArgs, ctx: &Context) -> Result<FetchOptions> {
         concurrency: args
             .concurrency
             .unwrap_or(config.int(key::IMAGE_CONCURRENCY).clamp(1, 256) as usize),
+        split_tail: config.bool(key::IMAGE_SPLIT_TAIL),
         retries: config.int(key::IMAGE_RETRIES).clamp(0, 100) as u32,
         stall_timeout: Duration::from_secs(
             config.int(key::IMAGE_STALL_TIMEOUT).clamp(1, 3600) as u64

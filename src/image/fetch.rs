@@ -46,6 +46,8 @@ pub struct FetchOptions {
     pub max_size: u64,
     pub part_size: u64,
     pub concurrency: usize,
+    /// Free connections take over halves of the last parts.
+    pub split_tail: bool,
     pub retries: u32,
     pub stall_timeout: Duration,
     /// Bytes written between fsyncs of the partial file (see `Checkpoints`).
@@ -592,6 +594,7 @@ fn download_parts(
         retries: job.options.retries,
         stall_timeout: job.options.stall_timeout,
         etag: info.etag.clone(),
+        split_tail: job.options.split_tail,
     };
     let (finished_tx, finished_rx) = std::sync::mpsc::channel::<u64>();
     let state_path = ctx.paths().state().to_path_buf();

@@ -48,6 +48,16 @@ fn pm_s3(sb: &Sandbox, endpoint: &str) -> std::process::Command {
     cmd
 }
 
+/// `pm_s3` for tests that count requests or the bytes the proxy forwards.
+/// A takeover at the end of a download (`image.split_tail`) adds requests
+/// and closes a connection with bytes in flight, which the proxy counts as
+/// sent, so these turn it off; its own tests are below.
+fn pm_s3_counted(sb: &Sandbox, endpoint: &str) -> std::process::Command {
+    let mut cmd = pm_s3(sb, endpoint);
+    cmd.env("PM_IMAGE_SPLIT_TAIL", "false");
+    cmd
+}
+
 fn cmd(std: std::process::Command) -> assert_cmd::Command {
     assert_cmd::Command::from_std(std)
 }
@@ -97,7 +107,10 @@ fn fetch_of_multipart_object_stores_verified_blob_and_second_run_is_unchanged() 
     let proxy = Proxy::start(s3s_endpoint());
     let sb = Sandbox::new();
 
-    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://multi/img/root.tar");
+    let (doc, code) = fetch_json(
+        pm_s3_counted(&sb, &proxy.endpoint),
+        "s3://multi/img/root.tar",
+    );
     assert_eq!(code, 0, "{doc}");
     let hex = sha256_hex(&body);
     assert_eq!(doc["digest"], format!("sha256:{hex}"));
@@ -123,7 +136,10 @@ fn fetch_of_multipart_object_stores_verified_blob_and_second_run_is_unchanged() 
     assert_eq!(count(&sb, "downloads"), 0);
 
     proxy.reset_counts();
-    let (again, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://multi/img/root.tar");
+    let (again, code) = fetch_json(
+        pm_s3_counted(&sb, &proxy.endpoint),
+        "s3://multi/img/root.tar",
+    );
     assert_eq!(code, 0);
     assert_eq!(again["changed"], false);
     assert_eq!(again["digest"], doc["digest"]);
@@ -139,7 +155,7 @@ fn fetch_resumes_after_kill_without_refetching_parts() {
     for kill_after in [1u64, 4, 9] {
         let proxy = Proxy::start(s3s_endpoint());
         let sb = Sandbox::new();
-        let mut first = pm_s3(&sb, &proxy.endpoint);
+        let mut first = pm_s3_counted(&sb, &proxy.endpoint);
         first
             .env(
                 "PM_FAILPOINTS",
@@ -156,7 +172,7 @@ fn fetch_resumes_after_kill_without_refetching_parts() {
         // A fresh proxy: the killed run's connections may still be
         // draining through the old one.
         let proxy = Proxy::start(s3s_endpoint());
-        let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://resume/root.tar");
+        let (doc, code) = fetch_json(pm_s3_counted(&sb, &proxy.endpoint), "s3://resume/root.tar");
         assert_eq!(code, 0, "{doc}");
         assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
         let resumed = (done.len() * MIB) as u64;
@@ -187,7 +203,7 @@ fn a_resume_after_a_reboot_keeps_only_the_parts_synced_before_it() {
     bucket_with("reboot", "root.tar", &body);
     let sb = Sandbox::new();
     let proxy = Proxy::start(s3s_endpoint());
-    let mut first = pm_s3(&sb, &proxy.endpoint);
+    let mut first = pm_s3_counted(&sb, &proxy.endpoint);
     first
         .env("PM_IMAGE_SYNC_EVERY", "3MiB")
         .env("PM_FAILPOINTS", "fetch_part_recorded=kill@8")
@@ -209,7 +225,7 @@ fn a_resume_after_a_reboot_keeps_only_the_parts_synced_before_it() {
         .expect("rewrite boot_id");
 
     let proxy = Proxy::start(s3s_endpoint());
-    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://reboot/root.tar");
+    let (doc, code) = fetch_json(pm_s3_counted(&sb, &proxy.endpoint), "s3://reboot/root.tar");
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
     assert_eq!(doc["bytes_resumed"], (6 * MIB) as u64);
@@ -502,7 +518,7 @@ fn bytes_damaged_in_transit_fail_the_stores_checksum_and_nothing_is_ready() {
     let sb = Sandbox::new();
     let proxy = Proxy::start(s3s_endpoint());
     proxy.inject([Fault::Corrupt]);
-    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://damaged/root.tar");
+    let (doc, code) = fetch_json(pm_s3_counted(&sb, &proxy.endpoint), "s3://damaged/root.tar");
     assert_eq!((error_code(&doc), code), ("digest_mismatch", 3), "{doc}");
     assert_eq!(doc["error"]["checked_against"], "the store's checksum");
     assert_eq!(
@@ -521,7 +537,7 @@ fn bytes_damaged_in_transit_fail_the_stores_checksum_and_nothing_is_ready() {
 
     // Nothing of the damaged run is trusted: the next fetch starts over.
     proxy.reset_counts();
-    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://damaged/root.tar");
+    let (doc, code) = fetch_json(pm_s3_counted(&sb, &proxy.endpoint), "s3://damaged/root.tar");
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
     assert_eq!(proxy.body_bytes(), body.len() as u64);
@@ -629,14 +645,14 @@ fn twenty_concurrent_fetches_of_one_source_download_it_once() {
     let sb = Sandbox::new();
     // The first holds the download at its first recorded part...
     let mut first = start_paused(
-        pm_s3(&sb, &proxy.endpoint),
+        pm_s3_counted(&sb, &proxy.endpoint),
         "s3://crowd/root.tar",
         "fetch_part_recorded",
     );
     // ...while 19 more start and each says what it waits for.
     let mut others = Vec::new();
     for _ in 0..19 {
-        let mut child = pm_s3(&sb, &proxy.endpoint)
+        let mut child = pm_s3_counted(&sb, &proxy.endpoint)
             .args(["image", "fetch", "s3://crowd/root.tar", "--json"])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -938,7 +954,7 @@ fn a_fetch_stopped_by_sigterm_mid_download_reports_interrupted_and_resumes() {
     assert_eq!(count(&sb, "images"), 0);
 
     let proxy = Proxy::start(s3s_endpoint());
-    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://sigterm/root.tar");
+    let (doc, code) = fetch_json(pm_s3_counted(&sb, &proxy.endpoint), "s3://sigterm/root.tar");
     assert_eq!(code, 0, "{doc}");
     assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
     assert_eq!(doc["bytes_resumed"], (3 * MIB) as u64);
@@ -1018,7 +1034,7 @@ fn a_stalled_part_does_not_hold_back_the_other_connections() {
     let proxy = Proxy::start(s3s_endpoint());
     proxy.inject([Fault::Stall]);
     let sb = Sandbox::new();
-    let mut pm = pm_s3(&sb, &proxy.endpoint);
+    let mut pm = pm_s3_counted(&sb, &proxy.endpoint);
     pm.env("PM_IMAGE_CONCURRENCY", "2");
     let (doc, code) = fetch_json(pm, "s3://ahead/root.tar");
     assert_eq!(code, 0, "{doc}");
@@ -1040,6 +1056,71 @@ fn a_stalled_part_does_not_hold_back_the_other_connections() {
         stalled + 3
     );
     assert_eq!(proxy.gets(), 10 + 1, "ten parts and one retry");
+}
+
+/// The end of a download must not leave one connection working while the
+/// others idle: the one that comes free takes over the second half of what
+/// the held part still lacks, and the held connection stops where that
+/// half begins. Without the takeover the held part would wait for its
+/// stall timeout and be fetched again whole.
+#[test]
+fn a_free_connection_takes_over_half_of_the_last_part() {
+    let body = data(2 * MIB, 29);
+    bucket_with("tail", "root.tar", &body);
+    let proxy = Proxy::start(s3s_endpoint());
+    proxy.inject([Fault::Hold]);
+    let sb = Sandbox::new();
+    let mut pm = pm_s3(&sb, &proxy.endpoint);
+    pm.env("PM_IMAGE_CONCURRENCY", "2")
+        .env("PM_IMAGE_STALL_TIMEOUT", "30");
+    let (doc, code) = fetch_json(pm, "s3://tail/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    let ranges = proxy.ranges();
+    assert!(
+        ranges.len() >= 3,
+        "two parts and a piece taken over: {ranges:?}"
+    );
+    let whole = |part: usize| format!("bytes={}-{}", part * MIB, (part + 1) * MIB - 1);
+    let mut first_two = ranges[..2].to_vec();
+    first_two.sort();
+    assert_eq!(first_two, [whole(0), whole(1)], "{ranges:?}");
+    // The held connection had sent half its part; what it still lacked is
+    // split in two, and the free connection asks for the second half.
+    let (from, to) = ranges[2]
+        .strip_prefix("bytes=")
+        .and_then(|r| r.split_once('-'))
+        .map(|(a, b)| (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()))
+        .expect("a byte range");
+    let part_start = from / MIB * MIB;
+    assert!(
+        (part_start + MIB / 2..=part_start + 3 * MIB / 4).contains(&from),
+        "taken over from {from}: {ranges:?}"
+    );
+    assert_eq!(to, part_start + MIB - 1, "{ranges:?}");
+    // Later takeovers, if any, split what is left of that part again.
+    for later in &ranges[3..] {
+        let from: usize = later[6..].split('-').next().unwrap().parse().unwrap();
+        assert!(from > part_start && from < part_start + MIB, "{ranges:?}");
+    }
+    assert_eq!(recorded_parts(&sb), BTreeSet::new(), "the download is done");
+    assert_eq!(count(&sb, "downloads"), 0);
+}
+
+/// Without the takeover (`image.split_tail = false`) every part is one GET.
+#[test]
+fn split_tail_off_fetches_each_part_once() {
+    let body = data(3 * MIB, 30);
+    bucket_with("nosplit", "root.tar", &body);
+    let proxy = Proxy::start(s3s_endpoint());
+    let sb = Sandbox::new();
+    let mut pm = pm_s3(&sb, &proxy.endpoint);
+    pm.env("PM_IMAGE_SPLIT_TAIL", "false");
+    let (doc, code) = fetch_json(pm, "s3://nosplit/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    assert_eq!(proxy.gets(), 3);
+    assert_eq!(proxy.body_bytes(), body.len() as u64);
 }
 
 /// Issue 10 (seen on the way): `pm image fetch ''` named the current

@@ -25,6 +25,10 @@ pub enum Fault {
     /// Forward the headers and half the body, then send nothing more until
     /// the client gives up.
     Stall,
+    /// Forward the headers and half the body, then the rest only once
+    /// another GET has arrived: a connection that goes on only when the
+    /// client asks for something else.
+    Hold,
     /// Forward everything with the first body byte flipped: damage in
     /// transit that no length or status check can see.
     Corrupt,
@@ -40,6 +44,8 @@ struct Shared {
     body_bytes: AtomicU64,
     ranges: Mutex<Vec<String>>,
     before_get: Mutex<Option<Hook>>,
+    /// Notified at every GET (for `Fault::Hold`).
+    arrived: std::sync::Condvar,
 }
 
 pub struct Proxy {
@@ -121,6 +127,7 @@ fn handle(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Re
             hook(n);
         }
         fault = shared.faults.lock().expect("faults").pop_front();
+        shared.arrived.notify_all();
     } else if method == "HEAD" {
         shared.heads.fetch_add(1, Ordering::SeqCst);
     }
@@ -151,7 +158,7 @@ fn handle(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Re
     client.write_all(with_connection_close(&response_text).as_bytes())?;
     let limit = match fault {
         Some(Fault::Truncate(n)) => Some(n),
-        Some(Fault::Stall) => Some(length.unwrap_or(0) / 2),
+        Some(Fault::Stall | Fault::Hold) => Some(length.unwrap_or(0) / 2),
         _ => None,
     };
     let mut forwarded = 0usize;
@@ -173,6 +180,17 @@ fn handle(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Re
         if ok && method == "GET" {
             shared.body_bytes.fetch_add(n as u64, Ordering::SeqCst);
         }
+    }
+    if let Some(Fault::Hold) = fault {
+        let gets = shared.gets.load(Ordering::SeqCst);
+        let mut faults = shared.faults.lock().expect("faults");
+        while shared.gets.load(Ordering::SeqCst) == gets {
+            faults = shared.arrived.wait(faults).expect("faults");
+        }
+        drop(faults);
+        // The client may have hung up by now: it owes us nothing.
+        let _ = std::io::copy(&mut server, &mut client);
+        return Ok(());
     }
     if let Some(Fault::Stall) = fault {
         // Hold the connection silently until the client hangs up.
