@@ -97,11 +97,15 @@ pub fn run(args: ProviderArgs, ctx: &mut Context) -> Result<Outcome> {
     let interactive = std::io::stdin().is_terminal();
     match args.verb {
         ProviderVerb::Register(a) => {
-            let lock = ctx.provider_lock()?;
             let options = RegisterOptions {
                 username: a.username,
                 dry_run: ctx.dry_run,
             };
+            if ctx.dry_run {
+                let state = ctx.read_state()?;
+                return Outcome::of(&provider::register_dry_run(state, &settings, options)?);
+            }
+            let lock = ctx.provider_lock()?;
             Outcome::of(&provider::register(
                 ctx.state()?,
                 &lock,

@@ -30,7 +30,8 @@ use crate::error::PmError;
 use crate::lock::Held;
 use crate::progress::Bars;
 use crate::state::{
-    NodeRow, ProviderRow, ProviderStatus, Reader, SessionStatus, State, format_ms, now_ms,
+    NodeRow, ProviderRow, ProviderStatus, ReadState, Reader, SessionStatus, State, format_ms,
+    now_ms,
 };
 use crate::steps::{Options, PlanReport, Runner, Selection};
 use anyhow::Result;
@@ -98,6 +99,38 @@ pub fn register(
     settings: &Settings,
     options: RegisterOptions,
 ) -> Result<Registered> {
+    let registered = plan_register(state, settings, options)?;
+    let (row, now) = (&registered.row, registered.row.updated_at_ms);
+    if registered.report.changed && !registered.report.dry_run {
+        state.write(lock, |tx| match registered.report.created {
+            true => tx.insert_provider(&row.id, &row.username, &row.platform, now),
+            false => tx.update_provider(&row.id, &row.username, &row.platform, now),
+        })?;
+    }
+    Ok(registered.report)
+}
+
+/// What `register` would do, from a read-only state: no lock is taken and
+/// a host without a state file keeps having none.
+pub fn register_dry_run(
+    state: &ReadState,
+    settings: &Settings,
+    options: RegisterOptions,
+) -> Result<Registered> {
+    Ok(plan_register(state, settings, options)?.report)
+}
+
+/// A registration worked out: the row to write, and the report.
+struct Registration {
+    row: ProviderRow,
+    report: Registered,
+}
+
+fn plan_register(
+    state: &Reader,
+    settings: &Settings,
+    options: RegisterOptions,
+) -> Result<Registration> {
     let username = options
         .username
         .unwrap_or_else(|| settings.username.clone());
@@ -129,20 +162,14 @@ pub fn register(
             (row, false, updated)
         }
     };
-    let changed = created || !updated.is_empty();
-    if changed && !options.dry_run {
-        state.write(lock, |tx| match created {
-            true => tx.insert_provider(&row.id, &row.username, &row.platform, now),
-            false => tx.update_provider(&row.id, &row.username, &row.platform, now),
-        })?;
-    }
-    Ok(Registered {
-        changed,
+    let report = Registered {
+        changed: created || !updated.is_empty(),
         dry_run: options.dry_run,
         created,
         updated,
         provider: ProviderView::from(&row),
-    })
+    };
+    Ok(Registration { row, report })
 }
 
 fn new_provider(username: &str, platform: Value, now: i64) -> ProviderRow {

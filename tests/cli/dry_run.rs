@@ -185,13 +185,9 @@ fn pm_dry_run_in_the_environment_is_the_flag() {
     let sb = Sandbox::new();
     let (doc, code) = json_of(sb.pm().args(["provider", "register", "--username", "ops"]));
     assert_eq!((code, &doc["dry_run"]), (0, &false.into()), "{doc}");
-    // The provider's dry runs still take (and so stamp) the provider lock.
-    let unlocked = |dir: &Path| {
-        let mut files = fingerprint(dir);
-        files.retain(|name, _| !name.ends_with(".lock"));
-        files
-    };
-    let before = unlocked(sb.path());
+    // A dry register reads the state and takes no lock: nothing changes,
+    // lock files included.
+    let before = fingerprint(sb.path());
     let (doc, code) = json_of(sb.pm().env("PM_DRY_RUN", "1").args([
         "provider",
         "register",
@@ -204,7 +200,7 @@ fn pm_dry_run_in_the_environment_is_the_flag() {
         (&true.into(), &true.into()),
         "{doc}"
     );
-    assert_eq!(unlocked(sb.path()), before, "PM_DRY_RUN=1 changed files");
+    assert_eq!(fingerprint(sb.path()), before, "PM_DRY_RUN=1 changed files");
     let (status, _) = json_of(sb.pm().args(["provider", "status"]));
     assert_eq!(status["provider"]["username"], "ops", "{status}");
 }

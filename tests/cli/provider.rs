@@ -59,6 +59,11 @@ fn register_makes_one_id_and_updates_only_what_changed() {
                 .args(["provider", "register", "--username", "ops", "--dry-run"]),
         );
     assert_eq!((code, dry["changed"].as_bool()), (0, Some(true)), "{dry}");
+    // A prediction, like the image commands' dry runs: no state file is
+    // made on a fresh host, and no lock is taken.
+    let state = sb.path().join("state/state.db");
+    assert!(!state.exists(), "a dry run made {}", state.display());
+    assert!(!sb.path().join("state/state.db.provider.lock").exists());
     let (status, _) = json_of(sb.pm().args(["provider", "status"]));
     assert_eq!(status["registered"], false, "a dry run registers nothing");
 
