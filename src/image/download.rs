@@ -19,7 +19,7 @@
 //! the hasher reads that part back from the file (the page cache) when the
 //! prefix reaches it, as it does for parts an interrupted run left on disk.
 //!
-//! Once every part has started, a connection that comes free takes the
+//! Once every part has started, a connection that finishes its piece takes the
 //! second half of what the part with the most left still lacks, so the
 //! download ends when the link has carried the last byte, not when the
 //! slowest connection has. A part so split is read back by the hasher too.
@@ -94,7 +94,7 @@ pub struct Plan {
     /// Sent as If-Match on every GET, so a changed object is noticed.
     pub etag: Option<String>,
     /// At the end, free connections take over halves of the last parts
-    /// (see `split_onto_free_connections`).
+    /// (see `take_over_half`).
     pub split_tail: bool,
 }
 
@@ -229,9 +229,11 @@ pub async fn download(
     })
 }
 
-/// Every part has started: waits for the ones in flight, and from now on a
-/// connection that comes free takes half of what another still has to
-/// fetch. The first failure, if any.
+/// Every part has started: waits for the ones in flight, and from now on
+/// each connection that comes free takes half of what another still has to
+/// fetch. Only a connection that finished its piece does: connections a
+/// small object never needed stay unused, so a one-part image is still one
+/// GET. The first failure, if any.
 async fn finish_in_flight(
     job: &Arc<PartJob>,
     tasks: &mut JoinSet<Result<(), EngineError>>,
@@ -239,15 +241,15 @@ async fn finish_in_flight(
     mut cancelled: std::pin::Pin<&mut impl std::future::Future<Output = i32>>,
 ) -> Option<EngineError> {
     loop {
-        if job.plan.split_tail {
-            split_onto_free_connections(job, tasks, &mut in_flight);
-        }
         tokio::select! {
             joined = tasks.join_next() => match joined {
                 None => return None,
                 Some(joined) => {
                     if let Err(e) = flatten(joined) {
                         return Some(e);
+                    }
+                    if job.plan.split_tail {
+                        take_over_half(job, tasks, &mut in_flight);
                     }
                 }
             },
@@ -263,35 +265,34 @@ const MIN_PIECE_DIVISOR: u64 = 8;
 
 /// The end of a download. When the connections do not all run at one
 /// speed, the last parts finish up to a part's time apart, the slowest
-/// connection working while the others idle. Each free connection takes
-/// the second half of what the piece with the most left still has to go,
-/// as long as both halves are at least an eighth of a part. Measured on
+/// connection working while the others idle. A connection that comes free
+/// takes the second half of what the piece with the most left still has to
+/// go, as long as both halves are at least an eighth of a part. Measured on
 /// scripts/bench/fetch.sh's shaped link with one per-connection class in
-/// six slowed to 8 MB/s: a median of 227 MB/s against 195 MB/s without
-/// (six rounds of 1 GiB each); where every connection gets the same rate
-/// it changes nothing (298 MB/s both).
-fn split_onto_free_connections(
+/// six slowed to 8 MB/s: a median of 204 MB/s against 162 MB/s without
+/// (six rounds of 1 GiB each; which connections land in a slow class is
+/// left to chance, so single rounds range widely); where every connection
+/// gets the same rate it changes nothing (297–298 MB/s either way).
+fn take_over_half(
     job: &Arc<PartJob>,
     tasks: &mut JoinSet<Result<(), EngineError>>,
     in_flight: &mut Vec<Arc<Part>>,
 ) {
     in_flight.retain(|part| !part.is_finished());
     let min_piece = (job.plan.part_size / MIN_PIECE_DIVISOR).max(1);
-    while tasks.len() < job.plan.concurrency {
-        let Some(busiest) = in_flight.iter().max_by_key(|part| part.most_left()) else {
-            return;
-        };
-        let Some(piece) = busiest.split(min_piece) else {
-            return;
-        };
-        tracing::debug!(
-            part = busiest.index,
-            piece,
-            in_flight = tasks.len(),
-            "fetch_tail_takeover"
-        );
-        tasks.spawn(job.clone().run_piece(busiest.clone(), piece, false));
-    }
+    let Some(busiest) = in_flight.iter().max_by_key(|part| part.most_left()) else {
+        return;
+    };
+    let Some(piece) = busiest.split(min_piece) else {
+        return;
+    };
+    tracing::debug!(
+        part = busiest.index,
+        piece,
+        in_flight = tasks.len(),
+        "fetch_tail_takeover"
+    );
+    tasks.spawn(job.clone().run_piece(busiest.clone(), piece, false));
 }
 
 fn flatten(

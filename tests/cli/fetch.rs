@@ -1107,6 +1107,20 @@ fn a_free_connection_takes_over_half_of_the_last_part() {
     assert_eq!(count(&sb, "downloads"), 0);
 }
 
+/// Only a connection that finished its piece takes over: the connections
+/// an object smaller than a part never needed stay unused.
+#[test]
+fn an_object_of_one_part_is_one_get() {
+    let body = data(700 << 10, 31);
+    bucket_with("small", "root.tar", &body);
+    let proxy = Proxy::start(s3s_endpoint());
+    let sb = Sandbox::new();
+    let (doc, code) = fetch_json(pm_s3(&sb, &proxy.endpoint), "s3://small/root.tar");
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(doc["digest"], format!("sha256:{}", sha256_hex(&body)));
+    assert_eq!(proxy.ranges(), [format!("bytes=0-{}", body.len() - 1)]);
+}
+
 /// Without the takeover (`image.split_tail = false`) every part is one GET.
 #[test]
 fn split_tail_off_fetches_each_part_once() {

@@ -25,9 +25,9 @@ pub enum Fault {
     /// Forward the headers and half the body, then send nothing more until
     /// the client gives up.
     Stall,
-    /// Forward the headers and half the body, then the rest only once
-    /// another GET has arrived: a connection that goes on only when the
-    /// client asks for something else.
+    /// Forward the headers and half the body, then the rest only once the
+    /// client has asked for a range that starts inside this one: a
+    /// connection that goes on only when another takes over part of it.
     Hold,
     /// Forward everything with the first body byte flipped: damage in
     /// transit that no length or status check can see.
@@ -44,7 +44,7 @@ struct Shared {
     body_bytes: AtomicU64,
     ranges: Mutex<Vec<String>>,
     before_get: Mutex<Option<Hook>>,
-    /// Notified at every GET (for `Fault::Hold`).
+    /// Notified at every GET's range (for `Fault::Hold`).
     arrived: std::sync::Condvar,
 }
 
@@ -122,12 +122,12 @@ fn handle(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Re
         let n = shared.gets.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(range) = header(&text, "range") {
             shared.ranges.lock().expect("ranges").push(range);
+            shared.arrived.notify_all();
         }
         if let Some(hook) = shared.before_get.lock().expect("hook").as_mut() {
             hook(n);
         }
         fault = shared.faults.lock().expect("faults").pop_front();
-        shared.arrived.notify_all();
     } else if method == "HEAD" {
         shared.heads.fetch_add(1, Ordering::SeqCst);
     }
@@ -182,12 +182,16 @@ fn handle(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Re
         }
     }
     if let Some(Fault::Hold) = fault {
-        let gets = shared.gets.load(Ordering::SeqCst);
-        let mut faults = shared.faults.lock().expect("faults");
-        while shared.gets.load(Ordering::SeqCst) == gets {
-            faults = shared.arrived.wait(faults).expect("faults");
+        let held = header(&text, "range").and_then(|r| range_of(&r));
+        let mut ranges = shared.ranges.lock().expect("ranges");
+        while !ranges
+            .iter()
+            .filter_map(|r| range_of(r))
+            .any(|(from, _)| held.is_some_and(|(start, end)| from > start && from <= end))
+        {
+            ranges = shared.arrived.wait(ranges).expect("ranges");
         }
-        drop(faults);
+        drop(ranges);
         // The client may have hung up by now: it owes us nothing.
         let _ = std::io::copy(&mut server, &mut client);
         return Ok(());
@@ -198,6 +202,12 @@ fn handle(mut client: TcpStream, upstream: &str, shared: &Shared) -> std::io::Re
         while client.read(&mut sink).is_ok_and(|n| n > 0) {}
     }
     Ok(())
+}
+
+/// `bytes=A-B` as (A, B).
+fn range_of(header: &str) -> Option<(u64, u64)> {
+    let (from, to) = header.strip_prefix("bytes=")?.split_once('-')?;
+    Some((from.parse().ok()?, to.parse().ok()?))
 }
 
 /// Reads up to and including the blank line ending an HTTP head.
